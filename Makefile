@@ -1,0 +1,53 @@
+# kefu — `make run` starts everything, `make test` runs every test. Both set up a fresh clone.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+ENV := source scripts/env.sh &&
+
+.PHONY: run test setup train data lint validate test-stories bench chat clean
+
+run: setup train
+	bash scripts/run.sh
+
+test: setup train validate lint
+	$(ENV) $(PY) -m pytest -q tests
+	$(MAKE) test-stories
+
+setup: $(VENV)/.installed .kefu/token data
+
+$(VENV)/.installed: requirements.txt scripts/find_python310.sh
+	@python=$$(bash scripts/find_python310.sh) && \
+	  { [ -x $(PY) ] || $$python -m venv $(VENV); }
+	$(PY) -m pip install --quiet --upgrade pip==24.0
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+.kefu/token:
+	mkdir -p .kefu
+	$(PY) -c "import secrets; print(secrets.token_urlsafe(24))" > $@
+	chmod 600 $@
+
+data: $(VENV)/.installed
+	$(ENV) $(PY) -m kefu.store seed
+
+train: $(VENV)/.installed
+	bash scripts/train.sh
+
+validate: $(VENV)/.installed
+	$(RASA) data validate --fail-on-warnings
+
+lint: $(VENV)/.installed
+	$(PY) -m kefu.guard --domain domain.yml > /dev/null
+
+test-stories: train
+	$(ENV) $(RASA) test core --model models/kefu.tar.gz --stories tests/ --fail-on-prediction-errors --out results/stories
+
+bench: setup train
+	$(ENV) $(PY) bench/run_all.py
+
+chat:
+	$(ENV) $(PY) -m kefu.chat
+
+clean:
+	rm -rf models results .pytest_cache

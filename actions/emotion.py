@@ -1,0 +1,38 @@
+"""Emotion across the conversation: run by Rasa on every customer message (slot mapping)."""
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action
+from rasa_sdk.events import SlotSet
+
+from kefu.emotion.trend import assess_history, tone_of
+
+HISTORY_TURNS = 10
+
+
+class TrackEmotion(Action):
+    """Keeps the current emotion, its intensity, its trend and the needs-human mark."""
+
+    def name(self) -> Text:
+        return "action_track_emotion"
+
+    async def run(self, dispatcher, tracker, domain) -> List[Dict[Text, Any]]:
+        latest = tracker.latest_message or {}
+        emotion = latest.get("emotion")
+        if not emotion or (latest.get("text") or "").startswith("/"):
+            return []  # a button press carries no feeling: keep what we knew
+        history = list(tracker.get_slot("emotion_history") or [])
+        history.append({"label": emotion["label"], "intensity": round(emotion["intensity"], 3),
+                        "text": latest.get("text", "")[:200]})
+        history = history[-HISTORY_TURNS:]
+        assessment = assess_history(history)
+        already_marked = bool(tracker.get_slot("needs_human"))
+        return [
+            SlotSet("emotion", emotion["label"]),
+            SlotSet("emotion_intensity", emotion["intensity"]),
+            SlotSet("emotion_tone", tone_of(emotion["label"], emotion["intensity"])),
+            SlotSet("emotion_trend", assessment["trend"]),
+            SlotSet("emotion_history", history),
+            SlotSet("needs_human", already_marked or assessment["needs_human"]),
+            SlotSet("needs_human_reason",
+                    tracker.get_slot("needs_human_reason") if already_marked else assessment["reason"]),
+        ]

@@ -1,0 +1,1 @@
+"""kefu (客服): the project's own Python code for the complaint assistant."""

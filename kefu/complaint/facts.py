@@ -1,0 +1,83 @@
+"""Facts of a complaint, read from what the customer typed and what NLU found."""
+import re
+from typing import Dict, Iterable, Optional
+
+ORDER_ID_PATTERN = re.compile(r"(?i)k\s*f\s*[#＃]?\s*((?:\d\s*){8})")
+PHONE_PATTERN = re.compile(r"(?<!\d)(1[3-9]\d[\s-]?\d{4}[\s-]?\d{4})(?!\d)")
+RATING_PATTERN = re.compile(r"(?<!\d)([1-5一二三四五])\s*(?:分|星|颗星)?(?!\d)")
+CHINESE_DIGITS = {"一": "1", "二": "2", "三": "3", "四": "4", "五": "5"}
+
+# Typed remedies the NLU may miss; canonical names as in docs/CONVENTIONS.md.
+REMEDY_KEYWORDS = (
+    ("refund", ("退款", "退钱", "退货", "退费", "把钱退", "退给我", "退宽")),
+    ("replace", ("换货", "换一个", "换个", "换新", "调换")),
+    ("resend", ("补发", "重发", "重新发", "再寄", "再发")),
+    ("compensate", ("补偿", "赔偿", "赔钱", "赔点", "优惠券", "红包")),
+    ("repair", ("维修", "修一下", "修好", "返修", "保修")),
+    ("callback", ("回电", "打电话给我", "给我打电话", "电话联系")),
+)
+DONE_WORDS = ("没了", "没有了", "就这些", "就这样", "说完了", "没别的", "没其他", "没有别的", "就这么多")
+NO_ORDER_WORDS = ("没有订单", "没订单号", "不记得", "忘了", "找不到订单", "不知道订单", "没有单号", "记不得")
+
+
+def normalize_order_id(text: str) -> Optional[str]:
+    """`kf 2026 1107` or `#KF20261107` → `KF20261107`; None when there is none."""
+    match = ORDER_ID_PATTERN.search(text or "")
+    return "KF" + re.sub(r"\s", "", match.group(1)) if match else None
+
+
+def find_phone(text: str) -> Optional[str]:
+    match = PHONE_PATTERN.search(text or "")
+    return re.sub(r"[\s-]", "", match.group(1)) if match else None
+
+
+def find_remedy(text: str) -> Optional[str]:
+    for remedy, words in REMEDY_KEYWORDS:
+        if any(word in (text or "") for word in words):
+            return remedy
+    return None
+
+
+def find_rating(text: str) -> Optional[int]:
+    match = RATING_PATTERN.search(text or "")
+    if not match:
+        return None
+    return int(CHINESE_DIGITS.get(match.group(1), match.group(1)))
+
+
+def entity_values(entities: Iterable[dict]) -> Dict[str, str]:
+    """First value of each entity type found by NLU."""
+    values: Dict[str, str] = {}
+    for entity in entities or ():
+        values.setdefault(entity.get("entity"), str(entity.get("value")))
+    return values
+
+
+def facts_in(text: str, entities: Iterable[dict]) -> Dict[str, str]:
+    """Every complaint fact in one message: NLU entities first, patterns as a safety net."""
+    found = entity_values(entities)
+    facts = {
+        "order_id": normalize_order_id(found.get("order_id", "")) or normalize_order_id(text),
+        "contact_phone": find_phone(found.get("phone", "")) or find_phone(text),
+        "incident_time": found.get("time"),
+        "wished_remedy": _canonical_remedy(found.get("remedy")) or find_remedy(text),
+        "product": found.get("product"),
+        "amount": found.get("amount"),
+    }
+    return {name: value for name, value in facts.items() if value}
+
+
+def _canonical_remedy(value: Optional[str]) -> Optional[str]:
+    known = {remedy for remedy, _ in REMEDY_KEYWORDS}
+    if value in known:
+        return value
+    return find_remedy(value) if value else None
+
+
+def says_done(text: str, intent: str) -> bool:
+    """The customer has finished telling ("没了", "就这些", or a plain no)."""
+    return intent == "deny" or any(word in (text or "") for word in DONE_WORDS)
+
+
+def says_no_order(text: str) -> bool:
+    return any(word in (text or "") for word in NO_ORDER_WORDS)

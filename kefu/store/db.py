@@ -1,0 +1,170 @@
+"""Engines, sessions and the database URL.
+
+Timestamps: every datetime the store writes or returns is **naive local time**
+(``datetime.now()`` without tzinfo), matching the ISO 8601 local-time slots of the
+conversation (``ticket_deadline``) and what an agent in China reads on a screen.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Iterator, Optional
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from kefu.store.models import Base
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DB_URL_ENV = "KEFU_DB_URL"
+
+_engines: dict[str, Engine] = {}
+_engines_lock = threading.Lock()
+
+
+class StoreError(RuntimeError):
+    """The database cannot be opened or used; the message says which and why."""
+
+
+def local_now() -> datetime:
+    """The current naive local time, to the second (the store's time convention)."""
+    return datetime.now().replace(microsecond=0)
+
+
+def default_db_url() -> str:
+    return f"sqlite:///{PROJECT_ROOT / '.kefu' / 'kefu.db'}"
+
+
+def db_url() -> str:
+    """``KEFU_DB_URL`` if set, else the project's SQLite file; read at every call."""
+    return os.environ.get(DB_URL_ENV) or default_db_url()
+
+
+def safe_url(url: str) -> str:
+    """The URL with any password hidden, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+def get_engine(url: Optional[str] = None) -> Engine:
+    """The engine for ``url`` (default :func:`db_url`), created once per URL.
+
+    The first call also creates missing tables, so the action server and the CLI
+    work on a fresh checkout.  Raises :class:`StoreError` when the database cannot
+    be opened.
+    """
+    url = url or db_url()
+    with _engines_lock:
+        engine = _engines.get(url)
+        if engine is None:
+            engine = _open_engine(url)
+            _engines[url] = engine
+        return engine
+
+
+def _open_engine(url: str) -> Engine:
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise StoreError(f"invalid database URL {url!r} (set {DB_URL_ENV})") from exc
+    is_sqlite = parsed.get_backend_name() == "sqlite"
+    if is_sqlite:
+        _ensure_sqlite_dir(parsed.database, url)
+    # Sanic serves requests from several threads; SQLite must allow that, and wait
+    # (timeout) rather than fail while the CLI or another process writes.
+    connect_args = {"check_same_thread": False, "timeout": 15} if is_sqlite else {}
+    try:
+        engine = create_engine(url, future=True, pool_pre_ping=not is_sqlite,
+                               connect_args=connect_args)
+    except (ArgumentError, ImportError, SQLAlchemyError) as exc:
+        raise StoreError(f"cannot open database {safe_url(url)}: {exc}") from exc
+    if is_sqlite:
+        event.listen(engine, "connect", _sqlite_pragmas)
+    try:
+        Base.metadata.create_all(engine)
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        reason = str(getattr(exc, "orig", None) or exc).strip()
+        raise StoreError(f"cannot open database {safe_url(url)}: {reason}") from exc
+    return engine
+
+
+def _ensure_sqlite_dir(database: Optional[str], url: str) -> None:
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    folder = Path(database).expanduser().resolve().parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        reason = "a file is in the way" if isinstance(exc, (FileExistsError,
+                                                            NotADirectoryError)) \
+            else exc.strerror or str(exc)
+        raise StoreError(f"cannot open database {url}: cannot create folder "
+                         f"{folder} ({reason}); set {DB_URL_ENV} to a writable "
+                         f"location") from exc
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # SQLite leaves foreign keys off unless asked, per connection.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def dispose_engines() -> None:
+    """Close and forget every cached engine (tests, or after deleting the file)."""
+    with _engines_lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+
+
+def init_db(engine: Optional[Engine] = None) -> Engine:
+    """Create missing tables; returns the engine used."""
+    engine = engine or get_engine()
+    _create_all(engine)
+    return engine
+
+
+def reset_db(engine: Optional[Engine] = None) -> Engine:
+    """Drop and recreate every table of the store (all data is lost)."""
+    engine = engine or get_engine()
+    try:
+        Base.metadata.drop_all(engine)
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot reset database {engine.url!r}: {exc}") from exc
+    _create_all(engine)
+    return engine
+
+
+def _create_all(engine: Engine) -> None:
+    try:
+        Base.metadata.create_all(engine)
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot create tables in {engine.url!r}: {exc}") from exc
+
+
+@contextmanager
+def session_scope(engine: Optional[Engine] = None) -> Iterator[Session]:
+    """A session that commits on success and rolls back on any exception.
+
+    Objects stay readable after the commit (``expire_on_commit=False``) so callers
+    can turn them into plain dataclasses.
+    """
+    session = Session(bind=engine or get_engine(), future=True, expire_on_commit=False)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
