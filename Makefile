@@ -14,7 +14,7 @@ test: setup train validate lint
 	$(ENV) $(PY) -m pytest -q tests
 	$(MAKE) test-stories
 
-setup: $(VENV)/.installed .kefu/token data
+setup: $(VENV)/.installed .kefu/token .kefu/wechat_token data
 
 $(VENV)/.installed: requirements.txt scripts/find_python310.sh
 	@python=$$(bash scripts/find_python310.sh) && \
@@ -26,6 +26,12 @@ $(VENV)/.installed: requirements.txt scripts/find_python310.sh
 .kefu/token:
 	mkdir -p .kefu
 	$(PY) -c "import secrets; print(secrets.token_urlsafe(24))" > $@
+	chmod 600 $@
+
+# A local WeChat token so the channel starts; a real account sets WECHAT_TOKEN instead.
+.kefu/wechat_token:
+	mkdir -p .kefu
+	$(PY) -c "import secrets; print(secrets.token_hex(16))" > $@
 	chmod 600 $@
 
 data: $(VENV)/.installed

@@ -5,5 +5,6 @@ export KEFU_TRACKER_DIALECT="${KEFU_TRACKER_DIALECT:-sqlite}"
 export KEFU_TRACKER_DB="${KEFU_TRACKER_DB:-$KEFU_HOME/tracker.db}"
 export KEFU_DB_URL="${KEFU_DB_URL:-sqlite:///$KEFU_HOME/kefu.db}"
 export KEFU_TOKEN="${KEFU_TOKEN:-$(cat "$KEFU_HOME/token" 2>/dev/null)}"
+export WECHAT_TOKEN="${WECHAT_TOKEN:-$(cat "$KEFU_HOME/wechat_token" 2>/dev/null)}"
 export SQLALCHEMY_SILENCE_UBER_WARNING=1
 export TF_CPP_MIN_LOG_LEVEL=2

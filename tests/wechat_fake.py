@@ -69,7 +69,9 @@ def _header(sender: str, msg_type: str, create_time: Optional[int]) -> Dict[str,
     }
 
 
-def text_xml(sender: str, content: str, msg_id: Optional[int] = None, create_time: Optional[int] = None) -> str:
+def text_xml(
+    sender: str, content: str, msg_id: Optional[int] = None, create_time: Optional[int] = None
+) -> str:
     fields = _header(sender, "text", create_time)
     fields.update(Content=content, MsgId=msg_id or new_msg_id())
     return _xml(fields)
@@ -153,6 +155,7 @@ class WeChatPusher:
         *,
         safe: bool = False,
         token: Optional[str] = None,
+        msg_token: Optional[str] = None,
         crypto: Optional[WeChatCrypto] = None,
         tamper_ciphertext: bool = False,
         content_type: str = "text/xml",
@@ -160,32 +163,37 @@ class WeChatPusher:
     ) -> PushResult:
         """POSTs a message like WeChat (5 s timeout); safe mode encrypts it first.
 
-        `token`/`crypto` sign or encrypt with other secrets than the channel's;
+        `token`, `msg_token` (msg_signature) and `crypto` sign or encrypt with other
+        secrets than the channel's;
         `tamper_ciphertext` corrupts the ciphertext but signs the corrupted text.
         """
         query = self.signed_query(token)
         query["openid"] = _sender_of(xml)
         body = xml
         if safe:
-            body, msg_signature = self._encrypt(xml, query, crypto, tamper_ciphertext)
+            body, msg_signature = self._encrypt(xml, query, msg_token, crypto, tamper_ciphertext)
             query.update(encrypt_type="aes", msg_signature=msg_signature)
-        headers = {"Content-Type": content_type} if content_type else {}
         async with self.session.post(
             self.webhook_url,
             params=query,
             data=body.encode("utf-8"),
-            headers=headers,
             timeout=aiohttp.ClientTimeout(total=timeout),
+            **_content_type(content_type),
         ) as response:
             text = await response.text()
             reply = self._read_reply(text, safe) if response.status == 200 else None
             return PushResult(response.status, text, reply)
 
-    async def push_raw(self, body: bytes, content_type: Optional[str] = "text/xml") -> PushResult:
+    async def push_raw(
+        self, body: bytes, content_type: Optional[str] = "text/xml", safe: bool = False
+    ) -> PushResult:
         """POSTs any body with a valid signature (for malformed requests)."""
-        headers = {"Content-Type": content_type} if content_type else {}
+        query = self.signed_query()
+        if safe:
+            msg_signature = sign(self.token, query["timestamp"], query["nonce"], "")
+            query.update(encrypt_type="aes", msg_signature=msg_signature)
         async with self.session.post(
-            self.webhook_url, params=self.signed_query(), data=body, headers=headers
+            self.webhook_url, params=query, data=body, **_content_type(content_type)
         ) as response:
             return PushResult(response.status, await response.text())
 
@@ -193,16 +201,21 @@ class WeChatPusher:
         self,
         xml: str,
         query: Dict[str, str],
+        msg_token: Optional[str],
         crypto: Optional[WeChatCrypto],
         tamper: bool,
     ) -> "tuple[str, str]":
         sealed = (crypto or self.crypto).encrypt_message(xml, query["nonce"], query["timestamp"])
         ciphertext = xmltodict.parse(sealed)["xml"]["Encrypt"]
         if tamper:
-            ciphertext = ciphertext[:20] + ("A" if ciphertext[20] != "A" else "B") + ciphertext[21:]
-        msg_signature = sign(self.token, query["timestamp"], query["nonce"], ciphertext)
+            # Garble the last AES block (padding and app id) yet keep valid base64.
+            position = len(ciphertext.rstrip("=")) - 8
+            replacement = "A" if ciphertext[position] != "A" else "B"
+            ciphertext = ciphertext[:position] + replacement + ciphertext[position + 1 :]
+        timestamp, nonce = query["timestamp"], query["nonce"]
+        msg_signature = sign(msg_token or self.token, timestamp, nonce, ciphertext)
         # WeChat's safe-mode body: the account id and the ciphertext.
-        body = f"<xml><ToUserName>{_cdata(ACCOUNT)}</ToUserName><Encrypt>{_cdata(ciphertext)}</Encrypt></xml>"
+        body = _xml({"ToUserName": ACCOUNT, "Encrypt": ciphertext})
         return body, msg_signature
 
     def _read_reply(self, text: str, safe: bool) -> Optional[Dict[str, Any]]:
@@ -215,6 +228,13 @@ class WeChatPusher:
                 envelope, envelope["MsgSignature"], envelope["TimeStamp"], envelope["Nonce"]
             )
         return dict(xmltodict.parse(text)["xml"])
+
+
+def _content_type(content_type: Optional[str]) -> Dict[str, Any]:
+    """aiohttp arguments for this Content-Type; none at all when it is empty."""
+    if content_type:
+        return {"headers": {"Content-Type": content_type}}
+    return {"skip_auto_headers": ["Content-Type"]}
 
 
 def _sender_of(xml: str) -> str:

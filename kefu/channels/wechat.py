@@ -18,7 +18,7 @@ import asyncio
 import inspect
 import logging
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
+from typing import Any, Awaitable, Callable, Dict, List, Optional
 from xml.parsers.expat import ExpatError
 
 import xmltodict
@@ -150,7 +150,11 @@ class WeChatInput(InputChannel):
         return WeChatOutput(self.api, self.remember_buttons)
 
     def remember_buttons(self, openid: str, buttons: List[Button]) -> None:
-        self.last_buttons.set(openid, list(buttons))
+        """Keeps the options last shown to a customer (none: forget the old ones)."""
+        if buttons:
+            self.last_buttons.set(openid, list(buttons))
+        else:
+            self.last_buttons.pop(openid)
 
     # ----------------------------------------------------------------- routes
 
@@ -231,7 +235,8 @@ class WeChatInput(InputChannel):
         msg_type = _raw_type(message)
         if msg_type == "event":
             # Unsubscribe, menu clicks, scans …: nothing to tell the customer.
-            return WELCOME_TEXT if message.event in ("subscribe", "subscribe_scan") else None
+            event = getattr(message, "event", "")  # unknown events have none
+            return WELCOME_TEXT if event in ("subscribe", "subscribe_scan") else None
         if msg_type == "text":
             return await self._answer_text(message, message.content, on_new_message)
         if msg_type == "voice" and message.recognition:
@@ -315,10 +320,7 @@ class WeChatInput(InputChannel):
             texts.append(render_bot_message(message, first_number=len(buttons) + 1))
             buttons.extend(message.get("buttons") or [])
         # Only the latest options count: a number typed later refers to them.
-        if buttons:
-            self.remember_buttons(openid, buttons)
-        else:
-            self.last_buttons.pop(openid)
+        self.remember_buttons(openid, buttons)
         return pack_messages(text for text in texts if text)
 
     # ------------------------------------------------- customer-service API

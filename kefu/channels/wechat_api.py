@@ -84,8 +84,8 @@ def customer_service_api(config: WeChatConfig) -> CustomerServiceApi:
 class WeChatOutput(OutputChannel):
     """Delivers bot or agent messages to a WeChat customer at any time (not as a reply).
 
-    `remember_buttons(openid, buttons)` lets the input channel map a later numeric
-    answer back to the chosen button.
+    `remember_buttons(openid, buttons)` tells the input channel which options a later
+    numeric answer refers to (an empty list: none any more).
     """
 
     def __init__(
@@ -101,6 +101,8 @@ class WeChatOutput(OutputChannel):
         return "wechat"
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        if self.remember_buttons:
+            self.remember_buttons(recipient_id, [])
         await self.api.send_text(recipient_id, text)
 
     async def send_text_with_buttons(

@@ -76,10 +76,6 @@ class WeChatConfig:
         """Whether the customer-service message API can be used (needs app id + secret)."""
         return bool(self.app_id and self.app_secret)
 
-    @property
-    def safe_mode_ready(self) -> bool:
-        return bool(self.encoding_aes_key and self.app_id)
-
     def require_token(self) -> None:
         if not self.token:
             raise WeChatConfigError(

@@ -30,7 +30,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         engine = get_engine(args.db or db_url())
         return args.run(args, engine)
-    except KeyError as exc:
+    except StoreError as exc:
         print(f"kefu.store: error: {exc}", file=sys.stderr)
         return 1
 

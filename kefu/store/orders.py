@@ -121,7 +121,8 @@ class SqlOrderLookup:
         return self._query(select(Order).where(Order.phone == canonical)
                            .order_by(Order.paid_at.desc(), Order.order_id))
 
-    def list_orders(self, limit: Optional[int] = None, status: Optional[str] = None) -> list[OrderInfo]:
+    def list_orders(self, limit: Optional[int] = None,
+                    status: Optional[str] = None) -> list[OrderInfo]:
         """Orders by id (the documented demo orders come first)."""
         query = select(Order).order_by(Order.order_id)
         if status:

@@ -26,8 +26,9 @@ KF20261111  13800000001 张伟   paid       T恤 paid 30 h ago, not shipped yet 
 KF20261112  13800000002 李娜   shipped    智能手表 via 顺丰, on time (promise tomorrow) (delivery)
 =========== =========== ====== ========== ==========================================
 
-13800000001 and 13800000002 have two orders each (ask which one).  Besides these,
-the seed writes 72 customers, 260 orders and 5 tickets (one on KF20261110).
+13800000001 and 13800000002 have two orders each (ask which one).  In all the seed
+writes 72 customers (10 above), 272 orders (260 generated, with ids from KF3…) and
+5 tickets (one on KF20261110, the others on generated orders).
 """
 
 from __future__ import annotations
@@ -328,7 +329,8 @@ def _random_orders(rng: random.Random, now: datetime, customers: list[Customer],
         if order_id in used_ids:
             continue
         used_ids.add(order_id)
-        paid_at, shipped_at, promised_at, delivered_at = times
+        paid_at, shipped_at, promised_at, delivered_at = (
+            moment.replace(microsecond=0) if moment else None for moment in times)
         orders.append(Order(
             order_id=order_id, phone=customer.phone,
             amount_fen=sum(item.quantity * item.unit_price_fen for item in items),
@@ -341,7 +343,8 @@ def _random_orders(rng: random.Random, now: datetime, customers: list[Customer],
 
 
 def _random_items(rng: random.Random, merchant: Merchant) -> list[OrderItem]:
-    picks = rng.sample(merchant.products, k=min(len(merchant.products), rng.choice((1, 1, 1, 2, 3))))
+    count = min(len(merchant.products), rng.choice((1, 1, 1, 2, 3)))
+    picks = rng.sample(merchant.products, k=count)
     return [OrderItem(product=name, quantity=rng.choice((1, 1, 1, 2)) if price >= 20
                       else rng.randint(1, 3), unit_price_fen=price * 100)
             for name, price in picks]

@@ -1,0 +1,258 @@
+"""The emotion model: a spaCy bag-of-words text classifier plus hand-written signals.
+
+Usable without Rasa:
+
+    from kefu.emotion import load_default
+    model = load_default()          # trains into .kefu/emotion_model/ when missing or stale
+    model.predict("三天了还没到！！！")
+    # {"label": "angry", "intensity": 0.8, "scores": {...}, "signals": ["repeated_punct"]}
+
+spaCy is imported only when a model is built or loaded, so importing this module
+stays cheap.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import random
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional, Sequence
+
+from kefu.emotion import signals as emotion_signals
+from kefu.emotion.dataset import Example, load_jsonl
+from kefu.emotion.labels import LABELS
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_TRAIN_PATH = PROJECT_ROOT / "data" / "emotion" / "train.jsonl"
+DEFAULT_MODEL_DIR = PROJECT_ROOT / ".kefu" / "emotion_model"
+META_FILE = "kefu_emotion.json"
+
+SEED = 42
+EPOCHS = 5
+BATCH_SIZE = 32
+# Customers state their feeling at the start or the end of a long message; the
+# middle of a 5,000-character paste adds time, not information.
+HEAD_CHARS, TAIL_CHARS = 400, 200
+
+TEXTCAT_CONFIG = {
+    "threshold": 0.5,
+    "model": {
+        "@architectures": "spacy.TextCatBOW.v2",
+        "exclusive_classes": True,
+        "ngram_size": 2,
+        "no_output_layer": False,
+    },
+}
+# Files whose change changes the model's behaviour (see data_digest).
+_MODEL_SOURCES = ("classifier.py", "signals.py", "labels.py")
+
+
+def data_digest(data_path: Optional[str | Path] = None) -> str:
+    """SHA-256 of the training data and the model code.
+
+    Rasa caches a trained component by the fingerprint of its config and inputs,
+    and the emotion data is neither. The Rasa component adds this digest to its
+    fingerprint (``fingerprint_addon``), and the model cache in ``.kefu/`` is
+    keyed by it, so editing ``data/emotion/train.jsonl`` retrains both.
+    """
+    digest = hashlib.sha256()
+    digest.update(Path(data_path or DEFAULT_TRAIN_PATH).read_bytes())
+    here = Path(__file__).resolve().parent
+    for name in _MODEL_SOURCES:
+        digest.update((here / name).read_bytes())
+    return digest.hexdigest()
+
+
+def _import_spacy():
+    """Imports spaCy without letting thinc import TensorFlow.
+
+    thinc probes for TensorFlow at import time (seconds, and hundreds of MB)
+    although a bag-of-words model never uses it. Inside Rasa, TensorFlow is
+    already loaded and this does nothing special.
+    """
+    if "spacy" in sys.modules or "tensorflow" in sys.modules:
+        import spacy
+
+        return spacy
+    sys.modules["tensorflow"] = None  # type: ignore[assignment]  # import -> ImportError
+    try:
+        import spacy
+    finally:
+        del sys.modules["tensorflow"]
+    return spacy
+
+
+def _blank_chinese():
+    spacy = _import_spacy()
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)  # no "Building prefix dict" on stderr
+    return spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "jieba"}}})
+
+
+def feature_doc(nlp, text: str):
+    """The Doc the classifier sees: jieba's words, then the message's characters.
+
+    jieba segments the same feeling differently (真气人 / 气人, 烦死了 / 烦), and
+    customers make typos; with the characters appended, the bag of uni- and
+    bigrams also holds character n-grams, much like char n-gram count vectors.
+    The textcat must therefore always be applied to this Doc, never to nlp(text).
+    """
+    from spacy.tokens import Doc
+
+    words = [token.text for token in nlp.make_doc(text) if not token.is_space]
+    characters = [char for char in text if not char.isspace()]
+    return Doc(nlp.vocab, words=words + characters)
+
+
+def _content_words(doc) -> set:
+    return {token.lower_ for token in doc if not (token.is_punct or token.is_space)}
+
+
+def _clip(text: str) -> str:
+    if len(text) <= HEAD_CHARS + TAIL_CHARS:
+        return text
+    return text[:HEAD_CHARS] + " " + text[-TAIL_CHARS:]
+
+
+def _no_evidence_result(names: Sequence[str] = ()) -> Dict[str, object]:
+    """Empty, whitespace or unknown words: neutral, with deliberately low confidence."""
+    scores = {label: 0.16 for label in LABELS}
+    scores["neutral"] = 0.36
+    return {"label": "neutral", "intensity": 0.0, "scores": scores, "signals": list(names)}
+
+
+class EmotionModel:
+    """A trained spaCy pipeline and the words it saw in training."""
+
+    def __init__(self, nlp, vocabulary: Iterable[str], digest: str = "") -> None:
+        self.nlp = nlp
+        self.vocabulary = frozenset(vocabulary)
+        self.digest = digest
+
+    # -- training and storage -------------------------------------------------
+
+    @classmethod
+    def train(
+        cls, examples: Sequence[Example], epochs: int = EPOCHS, seed: int = SEED, digest: str = ""
+    ) -> "EmotionModel":
+        """Trains a fresh model; the same data and seed give the same model."""
+        nlp = _blank_chinese()
+        from spacy.training import Example as SpacyExample
+        from spacy.util import fix_random_seed, minibatch
+
+        nlp.add_pipe("textcat", config=TEXTCAT_CONFIG)
+        fix_random_seed(seed)
+        training = []
+        vocabulary: set = set()
+        for example in examples:
+            doc = feature_doc(nlp, str(example["text"]))
+            vocabulary |= _content_words(doc)
+            cats = {label: float(label == example["label"]) for label in LABELS}
+            training.append(SpacyExample.from_dict(doc, {"cats": cats}))
+        optimizer = nlp.initialize(lambda: training)
+        shuffler = random.Random(seed)
+        for _ in range(epochs):
+            shuffler.shuffle(training)
+            for batch in minibatch(training, size=BATCH_SIZE):
+                nlp.update(batch, sgd=optimizer)
+        return cls(nlp, vocabulary, digest)
+
+    @classmethod
+    def train_from_file(cls, data_path: Optional[str | Path] = None, **options) -> "EmotionModel":
+        path = Path(data_path or DEFAULT_TRAIN_PATH)
+        return cls.train(load_jsonl(path), digest=data_digest(path), **options)
+
+    def to_disk(self, directory: str | Path) -> None:
+        directory = Path(directory)
+        self.nlp.to_disk(directory)
+        meta = {"labels": list(LABELS), "digest": self.digest, "vocabulary": sorted(self.vocabulary)}
+        (directory / META_FILE).write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+
+    @classmethod
+    def from_disk(cls, directory: str | Path) -> "EmotionModel":
+        directory = Path(directory)
+        spacy = _import_spacy()
+        _blank_chinese()  # quiets jieba before the tokenizer loads
+        nlp = spacy.load(directory)
+        meta = json.loads((directory / META_FILE).read_text(encoding="utf-8"))
+        return cls(nlp, meta["vocabulary"], meta.get("digest", ""))
+
+    # -- inference --------------------------------------------------------------
+
+    def predict(self, text: object) -> Dict[str, object]:
+        """``{"label", "intensity", "scores", "signals"}`` for one message; never raises on odd text."""
+        cleaned = text.strip() if isinstance(text, str) else ""
+        if not cleaned:
+            return _no_evidence_result()
+        clipped = _clip(cleaned)
+        found = emotion_signals.detect(clipped)
+        doc = self.nlp.get_pipe("textcat")(feature_doc(self.nlp, clipped))
+        if not (_content_words(doc) & self.vocabulary) and not found.names:
+            return _no_evidence_result()
+        scores = emotion_signals.adjust_scores(doc.cats, found)
+        label = max(LABELS, key=scores.get)
+        return {
+            "label": label,
+            "intensity": emotion_signals.intensity(label, scores[label], found),
+            "scores": {name: round(value, 4) for name, value in scores.items()},
+            "signals": found.names,
+        }
+
+    def predict_many(self, texts: Iterable[object]) -> List[Dict[str, object]]:
+        return [self.predict(text) for text in texts]
+
+
+def load_default(
+    model_dir: Optional[str | Path] = None, data_path: Optional[str | Path] = None
+) -> EmotionModel:
+    """Loads ``model_dir`` if given; otherwise the cached default model.
+
+    The cache (``.kefu/emotion_model/``) is (re)trained from ``data_path``
+    (default ``data/emotion/train.jsonl``) when it is missing or its digest no
+    longer matches the data and code.
+    """
+    if model_dir is not None:
+        return EmotionModel.from_disk(model_dir)
+    digest = data_digest(data_path)
+    if _cached_digest(DEFAULT_MODEL_DIR) == digest:
+        return EmotionModel.from_disk(DEFAULT_MODEL_DIR)
+    model = EmotionModel.train_from_file(data_path)
+    save_atomically(model, DEFAULT_MODEL_DIR)
+    return model
+
+
+def _cached_digest(directory: Path) -> Optional[str]:
+    try:
+        return json.loads((directory / META_FILE).read_text(encoding="utf-8")).get("digest")
+    except (OSError, ValueError):
+        return None
+
+
+def save_atomically(model: EmotionModel, directory: str | Path) -> None:
+    """Writes next to ``directory`` and renames, so a reader never sees half a model."""
+    directory = Path(directory)
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".emotion-", dir=directory.parent))
+    model.to_disk(staging)
+    shutil.rmtree(directory, ignore_errors=True)
+    try:
+        os.rename(staging, directory)
+    except OSError:  # another process saved the same model first
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+_default_model: Optional[EmotionModel] = None
+
+
+def predict(text: object) -> Dict[str, object]:
+    """Predicts with the default model, loaded once per process."""
+    global _default_model
+    if _default_model is None:
+        _default_model = load_default()
+    return _default_model.predict(text)

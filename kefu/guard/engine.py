@@ -1,0 +1,234 @@
+"""Rule engine: loads the YAML rules once and checks one message.
+
+A rule (rules/<id>.yml) has matchers; each matcher finds candidate spans with spaCy
+PhraseMatcher phrases, spaCy Matcher token patterns (over jieba tokens) and/or regular
+expressions on the raw text. A candidate is dropped when an `unless` regex matches the
+sentence it is in. Conversation-level rules then ask `conversation.judge` whether the
+candidate is a violation in the given context.
+"""
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import yaml
+
+RULES_DIR = Path(__file__).parent / "rules"
+
+# Order of the table in shared/DOMAIN.md.
+BEHAVIOURS = (
+    "doubt",
+    "insist_right",
+    "rush_conclusion",
+    "joke",
+    "shift_blame",
+    "nitpick",
+    "broken_promise",
+    "blame_other_dept",
+    "play_dumb",
+    "blame_customer",
+)
+
+SENTENCE_END = re.compile(r"[。！？!?；;\n]")
+
+
+@dataclass
+class Violation:
+    id: str
+    span: str
+    start: int
+    end: int
+    why: str
+
+    def to_dict(self) -> Dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Matcher:
+    kind: str
+    why: Optional[str] = None
+    phrases: List[str] = field(default_factory=list)
+    patterns: List[list] = field(default_factory=list)
+    regex: List[str] = field(default_factory=list)
+    unless: List[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.compiled_regex = [re.compile(r) for r in self.regex]
+        self.compiled_unless = [re.compile(r) for r in self.unless]
+
+
+@dataclass
+class Rule:
+    id: str
+    name: str
+    why: str
+    scope: str  # "sentence" or "conversation"
+    matchers: List[Matcher]
+    examples: list
+    counter_examples: list
+
+
+@dataclass
+class Candidate:
+    rule: Rule
+    matcher: Matcher
+    start: int
+    end: int
+
+
+def load_rule(path: Path) -> Rule:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    matchers = [Matcher(**m) for m in data.get("matchers", [])]
+    return Rule(
+        id=data["id"],
+        name=data["name"],
+        why=data["why"],
+        scope=data.get("scope", "sentence"),
+        matchers=matchers,
+        examples=data.get("examples", []),
+        counter_examples=data.get("counter_examples", []),
+    )
+
+
+@lru_cache(maxsize=None)
+def load_rules(rules_dir: str = str(RULES_DIR)) -> Dict[str, Rule]:
+    rules = {}
+    for path in sorted(Path(rules_dir).glob("*.yml")):
+        rule = load_rule(path)
+        rules[rule.id] = rule
+    return rules
+
+
+def _import_spacy():
+    """Import spaCy without letting thinc probe TensorFlow (3 s and a lot of memory).
+
+    thinc imports tensorflow only to offer optional wrappers the guard never uses.
+    When tensorflow is already loaded (inside the Rasa server) nothing changes.
+    """
+    if "tensorflow" in sys.modules or "spacy" in sys.modules:
+        import spacy
+
+        return spacy
+    sys.modules["tensorflow"] = None  # makes `import tensorflow` fail fast
+    try:
+        import spacy
+    finally:
+        del sys.modules["tensorflow"]
+    return spacy
+
+
+@lru_cache(maxsize=None)
+def _nlp():
+    spacy = _import_spacy()
+    return spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "jieba"}}})
+
+
+class _CompiledRules:
+    """spaCy matchers for all rules; match ids are '<rule>#<matcher index>'."""
+
+    def __init__(self, rules: Dict[str, Rule]) -> None:
+        nlp = _nlp()  # first: imports spaCy without TensorFlow
+        from spacy.matcher import Matcher as TokenMatcher
+        from spacy.matcher import PhraseMatcher
+
+        self.rules = rules
+        self.token_matcher = TokenMatcher(nlp.vocab)
+        self.phrase_matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+        for rule in rules.values():
+            for index, matcher in enumerate(rule.matchers):
+                key = f"{rule.id}#{index}"
+                if matcher.patterns:
+                    self.token_matcher.add(key, matcher.patterns)
+                if matcher.phrases:
+                    docs = [nlp.make_doc(p) for p in matcher.phrases]
+                    self.phrase_matcher.add(key, docs)
+
+    def candidates(self, text: str) -> List[Candidate]:
+        found = []
+        doc = _nlp()(text)
+        for match_id, start, end in self.token_matcher(doc) + self.phrase_matcher(doc):
+            rule_id, index = doc.vocab.strings[match_id].split("#")
+            rule = self.rules[rule_id]
+            span = doc[start:end]
+            found.append(Candidate(rule, rule.matchers[int(index)], span.start_char, span.end_char))
+        for rule in self.rules.values():
+            for matcher in rule.matchers:
+                for pattern in matcher.compiled_regex:
+                    for m in pattern.finditer(text):
+                        if m.end() > m.start():
+                            found.append(Candidate(rule, matcher, m.start(), m.end()))
+        return found
+
+
+@lru_cache(maxsize=None)
+def _compiled() -> _CompiledRules:
+    return _CompiledRules(load_rules())
+
+
+def sentence_around(text: str, start: int, end: int) -> str:
+    """The sentence holding text[start:end]; `unless` exceptions look only there."""
+    left = max((m.end() for m in SENTENCE_END.finditer(text, 0, start)), default=0)
+    right_match = SENTENCE_END.search(text, end)
+    right = right_match.start() if right_match else len(text)
+    return text[left:right]
+
+
+def find_candidates(text: str) -> List[Candidate]:
+    """Pattern matches that no `unless` exception cancels; context not yet applied."""
+    kept = []
+    for c in _compiled().candidates(text):
+        sentence = sentence_around(text, c.start, c.end)
+        if not any(u.search(sentence) for u in c.matcher.compiled_unless):
+            kept.append(c)
+    return kept
+
+
+def has_kind(text: str, rule_id: str, kind: str) -> bool:
+    """Whether `text` contains a candidate of that rule and matcher kind."""
+    if not isinstance(text, str) or not text.strip():
+        return False
+    return any(c.rule.id == rule_id and c.matcher.kind == kind for c in find_candidates(text))
+
+
+def _merge_overlaps(violations: List[Violation]) -> List[Violation]:
+    """One finding per rule per stretch of text: overlapping spans of a rule merge."""
+    merged: List[Violation] = []
+    for v in sorted(violations, key=lambda v: (v.id, v.start, -v.end)):
+        last = merged[-1] if merged else None
+        if last and last.id == v.id and v.start < last.end:
+            continue
+        merged.append(v)
+    return sorted(merged, key=lambda v: (v.start, v.id))
+
+
+def check(text: Any, context: Optional[Dict[str, Any]] = None) -> List[Violation]:
+    """Forbidden behaviours in one bot/agent message.
+
+    context (all keys optional): complaint_step, check_confirmed, ticket_id,
+    ticket_tier, ticket_deadline, previous_bot_texts (oldest first). None means an
+    empty conversation: no check confirmed, no ticket, no previous reply.
+    """
+    from kefu.guard import conversation
+
+    if not isinstance(text, str) or not text.strip():
+        return []
+    context = context or {}
+    violations = []
+    for c in find_candidates(text):
+        why = c.matcher.why or c.rule.why
+        if c.rule.scope == "conversation":
+            why = conversation.judge(c.rule.id, c.matcher.kind, text[c.start : c.end], context, why)
+            if why is None:
+                continue
+        violations.append(Violation(c.rule.id, text[c.start : c.end], c.start, c.end, why))
+    return _merge_overlaps(violations)
+
+
+def warm_up() -> None:
+    """Load rules, spaCy and jieba now instead of on the first message."""
+    check("您好")

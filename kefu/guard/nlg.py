@@ -1,0 +1,73 @@
+"""Rasa NLG that runs the guard on every templated bot response.
+
+endpoints.yml:
+    nlg:
+      type: kefu.guard.nlg.GuardedNLG
+
+Rasa builds it as GuardedNLG(endpoint_config=…, domain=…) (rasa/core/nlg/generator.py).
+A violating text is replaced by the safe reply of the current complaint step, and the
+response gets a "guard" key; Rasa's create_bot_utterance keeps unknown keys as the
+BotUttered metadata, so trainers see the original text and the findings in the tracker.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import BotUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import EndpointConfig
+
+from kefu.guard.conversation import CONTEXT_SLOTS
+from kefu.guard.runtime import guard_reply
+
+PREVIOUS_BOT_TEXTS = 3  # enough for "didn't understand twice in a row"
+
+
+def context_from_tracker(tracker: DialogueStateTracker, overrides: Dict[str, Any]) -> Dict[str, Any]:
+    """Guard context: step and ticket slots, overridden by values a custom action passes
+    with its response (its slot events are applied only after its messages)."""
+    context: Dict[str, Any] = {}
+    for name in CONTEXT_SLOTS:
+        value = overrides.get(name, tracker.get_slot(name) if name in tracker.slots else None)
+        if value is not None:
+            context[name] = value
+    bot_texts: List[str] = [
+        e.text for e in tracker.applied_events() if isinstance(e, BotUttered) and e.text
+    ]
+    context["previous_bot_texts"] = bot_texts[-PREVIOUS_BOT_TEXTS:]
+    return context
+
+
+class GuardedNLG(TemplatedNaturalLanguageGenerator):
+    def __init__(
+        self,
+        endpoint_config: Optional[EndpointConfig] = None,
+        domain: Optional[Domain] = None,
+        responses: Optional[Dict[Text, List[Dict[Text, Any]]]] = None,
+        **kwargs: Any,
+    ) -> None:
+        if responses is None:
+            responses = domain.responses if domain else {}
+        super().__init__(responses)
+
+    async def generate(
+        self,
+        utter_action: Text,
+        tracker: DialogueStateTracker,
+        output_channel: Text,
+        **kwargs: Any,
+    ) -> Optional[Dict[Text, Any]]:
+        response = await super().generate(utter_action, tracker, output_channel, **kwargs)
+        if not response or not isinstance(response.get("text"), str):
+            return response
+        guarded = guard_reply(response["text"], context_from_tracker(tracker, kwargs))
+        if guarded.replaced:
+            response["guard"] = {
+                "replaced": True,
+                "original": response["text"],
+                "violations": [v.to_dict() for v in guarded.violations],
+            }
+            response["text"] = guarded.text
+        return response
