@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
 ENV := source scripts/env.sh &&
 
-.PHONY: run test setup train data lint validate test-stories bench chat clean
+.PHONY: run test setup train data lint validate test-stories bench chat clean browser desk-agent
 
 run: setup train
 	bash scripts/run.sh
@@ -14,7 +14,7 @@ test: setup train validate lint
 	$(ENV) $(PY) -m pytest -q tests
 	$(MAKE) test-stories
 
-setup: $(VENV)/.installed .kefu/token .kefu/wechat_token data
+setup: $(VENV)/.installed .kefu/token .kefu/wechat_token data browser
 
 $(VENV)/.installed: requirements.txt scripts/find_python310.sh
 	@python=$$(bash scripts/find_python310.sh) && \
@@ -33,6 +33,17 @@ $(VENV)/.installed: requirements.txt scripts/find_python310.sh
 	mkdir -p .kefu
 	$(PY) -c "import secrets; print(secrets.token_hex(16))" > $@
 	chmod 600 $@
+
+# The desk's browser test drives Debian's chromium (never a downloaded browser).
+browser:
+	@[ -x /usr/bin/chromium ] || { echo "installing Debian's chromium for the browser tests"; \
+	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+# An account for the agent desk: make desk-agent NAME=wang [ROLE=agent|trainer] (asks the password)
+desk-agent: $(VENV)/.installed
+	@[ -n "$(NAME)" ] || { echo "usage: make desk-agent NAME=wang [ROLE=agent|trainer]"; exit 2; }
+	$(ENV) $(PY) -m kefu.desk add-agent "$(NAME)" --role "$(or $(ROLE),agent)"
 
 data: $(VENV)/.installed
 	$(ENV) $(PY) -m kefu.store seed

@@ -1,4 +1,5 @@
 """The complaint form: its validation and the question asked at each step."""
+import logging
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -14,6 +15,7 @@ ORDER_STATUS_NAMES = {
     "lost": "物流异常", "returned": "已退回", "refunded": "已退款",
 }
 RESTATE_LIMIT = 60
+logger = logging.getLogger(__name__)
 
 
 def records_for(tracker: Tracker) -> StoreRecords:
@@ -38,7 +40,9 @@ class ValidateComplaintForm(FormValidationAction):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         slots = dict(tracker.slots)
-        if tracker.latest_action_name != "action_listen":
+        fresh = answers_customer(tracker)
+        logger.debug("validate (fresh message: %s), asking %s", fresh, slots.get("requested_slot"))
+        if not fresh:
             return [SlotSet("requested_slot", form.next_slot(slots))]
         outcome = form.handle_message(slots, message_of(tracker), records_for(tracker))
         for response, kwargs in outcome.replies:
@@ -48,6 +52,16 @@ class ValidateComplaintForm(FormValidationAction):
         slots.update(outcome.updates)
         events = [SlotSet(name, value) for name, value in outcome.updates.items()]
         return events + [SlotSet("requested_slot", form.next_slot(slots))]
+
+
+def answers_customer(tracker: Tracker) -> bool:
+    """True when the form runs right after a customer message, not after a digression.
+
+    Rasa shows the validation a tracker that already ends with the form's own
+    action, so the action before it tells whether the customer just spoke.
+    """
+    actions = [e.get("name") for e in tracker.events if e.get("event") == "action"]
+    return len(actions) >= 2 and actions[-2] == "action_listen"
 
 
 class AskAction(Action):

@@ -6,6 +6,7 @@ from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.complaint import message_of, records_for
+from actions.handoff import handover
 from actions.reply import say_text
 from kefu.complaint import facts
 from kefu.complaint.records import ticket_reply
@@ -45,9 +46,8 @@ class CloseComplaint(Action):
             reply = ticket_reply(tickets.get_ticket(ticket_id), tracker.get_slot("chosen_remedy"))
             dispatcher.utter_message(response="utter_close_satisfied", **reply)
             return end_complaint()
-        callback = records.callback_ticket(tracker.slots, "客户对处理方案不满意")
-        dispatcher.utter_message(response="utter_close_callback", **callback)
-        return end_complaint() + ticket_slots(callback)
+        # Still unsatisfied after an alternative: a person takes over (actions/handoff.py).
+        return handover("unsatisfied")
 
 
 def ticket_slots(reply: Dict[str, Any]) -> Events:
@@ -99,15 +99,13 @@ def progress_text(found: List[tickets.TicketInfo]) -> str:
 
 
 class RequestHuman(Action):
-    """The customer asks for a person: a callback ticket they can rely on."""
+    """The customer asks for a person: the hand-off (actions/handoff.py)."""
 
     def name(self) -> Text:
         return "action_request_human"
 
     async def run(self, dispatcher, tracker, domain) -> Events:
-        callback = records_for(tracker).callback_ticket(tracker.slots, "客户要求人工服务")
-        dispatcher.utter_message(response="utter_human_callback", **callback)
-        return end_complaint() + ticket_slots(callback)
+        return handover("customer_request")
 
 
 class Fallback(Action):
@@ -121,9 +119,7 @@ class Fallback(Action):
             dispatcher.utter_message(response="utter_default")
             return []
         dispatcher.utter_message(response="utter_default_again")
-        callback = records_for(tracker).callback_ticket(tracker.slots, "机器人连续两次没听懂")
-        dispatcher.utter_message(response="utter_human_callback", **callback)
-        return end_complaint() + ticket_slots(callback)
+        return handover("not_understood")
 
 
 def previous_intent(tracker: Tracker) -> str:

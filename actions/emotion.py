@@ -4,9 +4,15 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Action
 from rasa_sdk.events import SlotSet
 
-from kefu.emotion.trend import assess_history, tone_of
+from kefu.emotion.trend import assess_trend
 
 HISTORY_TURNS = 10
+FURIOUS = 0.7  # anger this strong gets the strongest words of the Share step
+
+
+def tone_of(label: str, intensity: float) -> str:
+    """The Share step's wording key: anger splits into angry and furious."""
+    return "furious" if label == "angry" and intensity >= FURIOUS else label
 
 
 class TrackEmotion(Action):
@@ -22,17 +28,17 @@ class TrackEmotion(Action):
             return []  # a button press carries no feeling: keep what we knew
         history = list(tracker.get_slot("emotion_history") or [])
         history.append({"label": emotion["label"], "intensity": round(emotion["intensity"], 3),
-                        "text": latest.get("text", "")[:200]})
+                        "signals": list(emotion.get("signals") or [])})
         history = history[-HISTORY_TURNS:]
-        assessment = assess_history(history)
+        assessment = assess_trend(history)
         already_marked = bool(tracker.get_slot("needs_human"))
         return [
             SlotSet("emotion", emotion["label"]),
             SlotSet("emotion_intensity", emotion["intensity"]),
             SlotSet("emotion_tone", tone_of(emotion["label"], emotion["intensity"])),
-            SlotSet("emotion_trend", assessment["trend"]),
+            SlotSet("emotion_trend", assessment.trend),
             SlotSet("emotion_history", history),
-            SlotSet("needs_human", already_marked or assessment["needs_human"]),
+            SlotSet("needs_human", already_marked or assessment.needs_human),
             SlotSet("needs_human_reason",
-                    tracker.get_slot("needs_human_reason") if already_marked else assessment["reason"]),
+                    tracker.get_slot("needs_human_reason") if already_marked else assessment.reason),
         ]

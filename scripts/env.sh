@@ -8,3 +8,4 @@ export KEFU_TOKEN="${KEFU_TOKEN:-$(cat "$KEFU_HOME/token" 2>/dev/null)}"
 export WECHAT_TOKEN="${WECHAT_TOKEN:-$(cat "$KEFU_HOME/wechat_token" 2>/dev/null)}"
 export SQLALCHEMY_SILENCE_UBER_WARNING=1
 export TF_CPP_MIN_LOG_LEVEL=2
+export RASA_TELEMETRY_ENABLED=false

@@ -15,8 +15,12 @@ pids+=($!)
   >"$logs/rasa.log" 2>&1 &
 pids+=($!)
 
-echo "starting the action server and the Rasa server (logs in $logs) ..."
-.venv/bin/python -m kefu.wait http://localhost:5055/health http://localhost:5005/ --timeout 180
+.venv/bin/python -m kefu.desk serve --port 5080 >"$logs/desk.log" 2>&1 &
+pids+=($!)
+
+echo "starting the action server, the Rasa server and the agent desk (logs in $logs) ..."
+.venv/bin/python -m kefu.wait http://localhost:5055/health http://localhost:5005/ \
+  http://localhost:5080/healthz --timeout 180
 cat <<MSG
 
 kefu is running.
@@ -24,6 +28,7 @@ kefu is running.
   REST webhook:            curl -s localhost:5005/webhooks/rest/webhook -d '{"sender":"me","message":"快递一周了还没到"}'
   Rasa HTTP API (token):   curl -s "localhost:5005/conversations/me/tracker?token=\$(cat .kefu/token)"
   Action server:           http://localhost:5055/health
+  Agent desk (hand-offs):  http://localhost:5080/    (an account: make desk-agent NAME=wang)
 Press Ctrl+C to stop.
 MSG
 wait -n "${pids[@]}"

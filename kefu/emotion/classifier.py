@@ -17,11 +17,12 @@ import json
 import logging
 import os
 import random
+import re
 import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence
+from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from kefu.emotion import signals as emotion_signals
 from kefu.emotion.dataset import Example, load_jsonl
@@ -38,6 +39,8 @@ BATCH_SIZE = 32
 # Customers state their feeling at the start or the end of a long message; the
 # middle of a 5,000-character paste adds time, not information.
 HEAD_CHARS, TAIL_CHARS = 400, 200
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
 
 TEXTCAT_CONFIG = {
     "threshold": 0.5,
@@ -75,6 +78,7 @@ def _import_spacy():
     although a bag-of-words model never uses it. Inside Rasa, TensorFlow is
     already loaded and this does nothing special.
     """
+    _quiet_jieba()
     if "spacy" in sys.modules or "tensorflow" in sys.modules:
         import spacy
 
@@ -87,15 +91,50 @@ def _import_spacy():
     return spacy
 
 
-def _blank_chinese():
-    spacy = _import_spacy()
+def _quiet_jieba() -> None:
+    """No "Building prefix dict ..." on stderr: CLI output stays clean."""
     import jieba
 
-    jieba.setLogLevel(logging.WARNING)  # no "Building prefix dict" on stderr
-    return spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "jieba"}}})
+    jieba.setLogLevel(logging.WARNING)
 
 
-def feature_doc(nlp, text: str):
+_private_jieba = None
+
+
+def _use_private_jieba(nlp):
+    """Gives the spaCy tokenizer a jieba of its own.
+
+    Rasa's JiebaTokenizer loads the project's user dictionary into jieba's global
+    tokenizer, which spaCy uses too: the same message would then be segmented
+    differently inside and outside Rasa, and predictions would differ.
+    """
+    global _private_jieba
+    if _private_jieba is None:
+        import jieba
+
+        _private_jieba = jieba.Tokenizer()
+    nlp.tokenizer.jieba_seg = _private_jieba
+    return nlp
+
+
+def _blank_chinese():
+    spacy = _import_spacy()
+    nlp = spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "jieba"}}})
+    return _use_private_jieba(nlp)
+
+
+def _tokenize(nlp, text: str) -> Tuple[List[str], Set[str]]:
+    """jieba's words, and those of them that are not punctuation (lower-cased).
+
+    The second set is the evidence check: a message none of whose words was
+    seen in training gives the classifier nothing to go on.
+    """
+    tokens = [token for token in nlp.make_doc(text) if not token.is_space]
+    content = {token.lower_ for token in tokens if not token.is_punct}
+    return [token.text for token in tokens], content
+
+
+def feature_doc(nlp, text: str, words: Optional[List[str]] = None):
     """The Doc the classifier sees: jieba's words, then the message's characters.
 
     jieba segments the same feeling differently (真气人 / 气人, 烦死了 / 烦), and
@@ -105,13 +144,10 @@ def feature_doc(nlp, text: str):
     """
     from spacy.tokens import Doc
 
-    words = [token.text for token in nlp.make_doc(text) if not token.is_space]
+    if words is None:
+        words = _tokenize(nlp, text)[0]
     characters = [char for char in text if not char.isspace()]
     return Doc(nlp.vocab, words=words + characters)
-
-
-def _content_words(doc) -> set:
-    return {token.lower_ for token in doc if not (token.is_punct or token.is_space)}
 
 
 def _clip(text: str) -> str:
@@ -120,11 +156,25 @@ def _clip(text: str) -> str:
     return text[:HEAD_CHARS] + " " + text[-TAIL_CHARS:]
 
 
-def _no_evidence_result(names: Sequence[str] = ()) -> Dict[str, object]:
-    """Empty, whitespace or unknown words: neutral, with deliberately low confidence."""
+def neutral_emotion() -> Dict[str, object]:
+    """Nothing to read a feeling from (empty text, only unknown words, a button payload):
+    neutral, with deliberately low confidence."""
     scores = {label: 0.16 for label in LABELS}
     scores["neutral"] = 0.36
-    return {"label": "neutral", "intensity": 0.0, "scores": scores, "signals": list(names)}
+    return {"label": "neutral", "intensity": 0.0, "scores": scores, "signals": []}
+
+
+def _trust(scores: Dict[str, float], coverage: float, chinese: bool) -> Dict[str, float]:
+    """Blends the model's scores with the uncertain neutral prior by the share of known words.
+
+    A Chinese message is fully trusted once half its words are known (order ids and
+    names are often new); text without Chinese is outside the training data and is
+    trusted only as far as its words are known: "I am very angry" knows only "very"
+    (from "very good") and must not come out confidently satisfied.
+    """
+    trust = min(1.0, 2 * coverage) if chinese else coverage
+    prior = neutral_emotion()["scores"]
+    return {label: trust * scores[label] + (1 - trust) * prior[label] for label in LABELS}
 
 
 class EmotionModel:
@@ -151,8 +201,9 @@ class EmotionModel:
         training = []
         vocabulary: set = set()
         for example in examples:
-            doc = feature_doc(nlp, str(example["text"]))
-            vocabulary |= _content_words(doc)
+            words, content = _tokenize(nlp, str(example["text"]))
+            vocabulary |= content
+            doc = feature_doc(nlp, str(example["text"]), words)
             cats = {label: float(label == example["label"]) for label in LABELS}
             training.append(SpacyExample.from_dict(doc, {"cats": cats}))
         optimizer = nlp.initialize(lambda: training)
@@ -178,8 +229,7 @@ class EmotionModel:
     def from_disk(cls, directory: str | Path) -> "EmotionModel":
         directory = Path(directory)
         spacy = _import_spacy()
-        _blank_chinese()  # quiets jieba before the tokenizer loads
-        nlp = spacy.load(directory)
+        nlp = _use_private_jieba(spacy.load(directory))
         meta = json.loads((directory / META_FILE).read_text(encoding="utf-8"))
         return cls(nlp, meta["vocabulary"], meta.get("digest", ""))
 
@@ -189,13 +239,16 @@ class EmotionModel:
         """``{"label", "intensity", "scores", "signals"}`` for one message; never raises on odd text."""
         cleaned = text.strip() if isinstance(text, str) else ""
         if not cleaned:
-            return _no_evidence_result()
+            return neutral_emotion()
         clipped = _clip(cleaned)
         found = emotion_signals.detect(clipped)
-        doc = self.nlp.get_pipe("textcat")(feature_doc(self.nlp, clipped))
-        if not (_content_words(doc) & self.vocabulary) and not found.names:
-            return _no_evidence_result()
-        scores = emotion_signals.adjust_scores(doc.cats, found)
+        words, content = _tokenize(self.nlp, clipped)
+        coverage = len(content & self.vocabulary) / max(len(content), 1)
+        if not coverage and not found.names:
+            return neutral_emotion()  # e.g. English or unseen words: no basis for a feeling
+        doc = self.nlp.get_pipe("textcat")(feature_doc(self.nlp, clipped, words))
+        chinese = bool(CJK.search(clipped))
+        scores = emotion_signals.adjust_scores(_trust(doc.cats, coverage, chinese), found)
         label = max(LABELS, key=scores.get)
         return {
             "label": label,

@@ -93,8 +93,7 @@ def save_confusion_png(matrix: List[List[int]], path: str, title: str = "emotion
     """Draws the matrix with English axis labels (CJK fonts may be missing)."""
     import matplotlib
 
-    matrix_backend = "Agg"
-    matplotlib.use(matrix_backend)
+    matplotlib.use("Agg")  # no display on servers and in CI
     import matplotlib.pyplot as plt
 
     figure, axes = plt.subplots(figsize=(6, 5))

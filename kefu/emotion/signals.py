@@ -46,16 +46,16 @@ ANGRY_EMOJI = "😡🤬😠👿💢🖕😤"
 SAD_EMOJI = "😞😔💔😢🥺😿"
 WORRY_EMOJI = "😰😥😨😱"
 HAPPY_EMOJI = "👍😊😄😁👏🌹❤️😘🥰⭐💯🎉"
-# Words that name the feeling itself. The classifier learns them too, but from a
+# Words that name the feeling itself (Latin ones matched case-insensitively). The classifier learns them too, but from a
 # few hundred examples "非常" (非常满意) can outweigh "生气" in 我非常生气.
 FEELING_WORDS = {
     "angry": ("生气", "气死", "火大", "愤怒", "恼火", "气人", "冒火", "来气", "上火", "受够", "不满",
-              "离谱", "过分", "敷衍", "忍无可忍", "欺负"),
+              "离谱", "过分", "敷衍", "忍无可忍", "欺负", "angry", "furious", "wtf", "ridiculous"),
     "anxious": ("着急", "急死", "担心", "好慌", "有点慌", "害怕", "焦虑", "紧张", "不放心", "来不及",
-                "赶不上", "等着用", "急用", "心里没底", "不踏实"),
+                "赶不上", "等着用", "急用", "心里没底", "不踏实", "urgent", "worried", "asap"),
     "disappointed": ("失望", "难过", "伤心", "心凉", "寒心", "遗憾", "可惜", "失落", "心累", "不买了",
-                     "白高兴", "白期待"),
-    "satisfied": ("谢谢", "感谢", "满意", "点赞", "好评", "辛苦了", "给力", "靠谱"),
+                     "白高兴", "白期待", "disappointed", "sad"),
+    "satisfied": ("谢谢", "感谢", "满意", "点赞", "好评", "辛苦了", "给力", "靠谱", "thank", "great"),
 }
 # Bag-of-words cannot see negation: 不满意 shares 满意 with 很满意.
 NEGATED_PRAISE = re.compile(r"(不|没|没有|别)(太|怎么|是很|很|那么)?(满意|好评|开心|高兴|爽|靠谱|专业|给力)")
@@ -63,8 +63,8 @@ REPEATED_PUNCT = re.compile(r"[!！]{2,}|[?？]{2,}|[!！?？]{3,}")
 # Shouting in Latin capitals; common acronyms are not shouting.
 CAPS_WORD = re.compile(r"(?<![A-Za-z0-9])[A-Z]{3,}(?![A-Za-z0-9])")
 NOT_SHOUTING = {"APP", "VIP", "WIFI", "SIM", "PDF", "USB", "CEO", "GPS", "ETC", "QQ", "ATM"}
-# The same phrase three times in a row: 退款退款退款, 烦死了烦死了烦死了.
-REPEATED_PHRASE = re.compile(r"(.{2,5})\1\1")
+# The same phrase three times in a row: 退款退款退款, or one complaint pasted again and again.
+REPEATED_PHRASE = re.compile(r"(.{2,20})\1\1")
 
 
 @dataclass(frozen=True)
@@ -124,7 +124,8 @@ def detect(text: str) -> Signals:
 
 
 def _named_feelings(text: str, negated_praise: bool) -> tuple:
-    named = [label for label, words in FEELING_WORDS.items() if _count(text, words)]
+    lowered = text.lower()
+    named = [label for label, words in FEELING_WORDS.items() if _count(lowered, words)]
     if negated_praise and "satisfied" in named:
         named.remove("satisfied")
     return tuple(named)
@@ -145,6 +146,8 @@ def score_bonuses(signals: Signals) -> Dict[str, float]:
         bonus["angry"] += 1.5
     if signals.shouting:
         bonus["angry"] += 0.5
+    if signals.repeated_phrase:
+        bonus["angry"] += 0.5
     if signals.repeated_punct:
         bonus["angry"] += 0.3
         bonus["neutral"] -= 0.5
@@ -161,7 +164,7 @@ def score_bonuses(signals: Signals) -> Dict[str, float]:
     return bonus
 
 
-FEELING_BONUS = 0.7
+FEELING_BONUS = 1.0
 
 
 def adjust_scores(scores: Mapping[str, float], signals: Signals) -> Dict[str, float]:

@@ -1,0 +1,193 @@
+"""Hand-off to a person: the bot stops, an agent answers from the desk, the bot resumes.
+
+- ``action_handoff``: tells the customer honestly who takes over and when, records the
+  escalation (kefu.handoff), makes a callback ticket when no agent is online, and
+  pauses the conversation (``ConversationPaused``).
+- ``action_handoff_relay``: run by the desk through Rasa's ``/execute`` API; utters the
+  agent's pending replies, so they land in the tracker and in the customer's channel.
+- ``action_handoff_resume``: run by the desk when the case is resolved; resumes the
+  bot and asks the satisfaction question.
+- ``action_handoff_rated``: records the rating the customer gives to that question.
+
+Other actions hand over by returning :func:`handover`.
+"""
+import logging
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import (ActionExecuted, ActiveLoop, ConversationPaused,
+                             ConversationResumed, FollowupAction, SlotSet)
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions.complaint import records_for
+from kefu.complaint import facts
+from kefu.complaint.form import SATISFIED_WORDS
+from kefu.handoff import escalations
+from kefu.handoff.record import build_record
+from kefu.handoff.transcript import AGENT_MARK, PUSH_MARK
+from kefu.handoff.triggers import handoff_reason, reason_text
+from kefu.store import StoreError, tickets
+
+logger = logging.getLogger(__name__)
+Events = List[Dict[Text, Any]]
+HANDOFF = "action_handoff"
+SYSTEM_ERRORS = (StoreError, SQLAlchemyError, OSError)
+
+
+def handover(reason: str) -> Events:
+    """Events that make ``action_handoff`` run next, for ``reason`` (kefu.handoff.REASONS)."""
+    return [SlotSet("handoff_reason", reason), FollowupAction(HANDOFF)]
+
+
+def latest_intent(tracker: Tracker) -> Optional[str]:
+    return ((tracker.latest_message or {}).get("intent") or {}).get("name")
+
+
+def previous_intent(tracker: Tracker) -> Optional[str]:
+    users = [e for e in tracker.events if e.get("event") == "user"]
+    if len(users) < 2:
+        return None
+    return ((users[-2].get("parse_data") or {}).get("intent") or {}).get("name")
+
+
+class Handoff(Action):
+    """Tells, records, pauses."""
+
+    def name(self) -> Text:
+        return HANDOFF
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> Events:
+        reason = (tracker.get_slot("handoff_reason")
+                  or handoff_reason(tracker.slots, intent=latest_intent(tracker),
+                                    previous_intent=previous_intent(tracker))
+                  or "customer_request")
+        try:
+            events = self.escalate(dispatcher, tracker, reason)
+        except SYSTEM_ERRORS:
+            logger.exception("hand-off of %s could not be recorded", tracker.sender_id)
+            dispatcher.utter_message(response="utter_handoff_failed")
+            return [SlotSet("handoff_reason", None)]
+        if tracker.active_loop.get("name"):
+            events.insert(0, ActiveLoop(None))
+        return events + [SlotSet("handoff_reason", None), ConversationPaused()]
+
+    def escalate(self, dispatcher, tracker: Tracker, reason: str) -> Events:
+        already = escalations.open_escalation_for(tracker.sender_id)
+        if already:  # handed over before and not resolved: say the wait again
+            case = already
+        else:
+            record = build_record(tracker.current_state(), tracker.slots, reason)
+            case = escalations.create_escalation(record)
+        estimate = escalations.wait_estimate(case["priority"])
+        events: Events = [SlotSet("escalation_id", str(case["id"]))]
+        if estimate["online"]:
+            dispatcher.utter_message(response="utter_handoff_waiting",
+                                     queue_ahead=max(0, estimate["ahead"] - 1),
+                                     wait_minutes=estimate["minutes"])
+            return events
+        callback = (tickets.get_ticket(case["callback_ticket_id"])
+                    if case.get("callback_ticket_id") else None)
+        reply = (self.ticket_reply(callback) if callback
+                 else records_for(tracker).callback_ticket(tracker.slots, reason_text(reason)))
+        escalations.attach_callback(case["id"], reply["ticket_id"])
+        dispatcher.utter_message(response="utter_handoff_callback", **reply)
+        return events + [SlotSet("ticket_id", reply["ticket_id"]),
+                         SlotSet("ticket_tier", reply["tier"]),
+                         SlotSet("ticket_deadline", reply["deadline_iso"])]
+
+    @staticmethod
+    def ticket_reply(ticket) -> Dict[str, Any]:
+        from kefu.complaint.records import ticket_reply
+        return ticket_reply(ticket, "callback")
+
+
+class RelayAgentMessages(Action):
+    """Puts the agent's pending replies into the conversation (and its channel)."""
+
+    def name(self) -> Text:
+        return "action_handoff_relay"
+
+    async def run(self, dispatcher, tracker, domain) -> Events:
+        for message in escalations.take_pending_messages(tracker.sender_id):
+            # Extra keyword arguments become the bot event's metadata in the tracker.
+            dispatcher.utter_message(text=message["text"], kefu_from=AGENT_MARK,
+                                     agent=message["agent"], agent_message_id=message["id"],
+                                     **{PUSH_MARK: True})
+        return []
+
+
+class ResumeAfterHandoff(Action):
+    """The agent resolved the case: the bot is back and asks how it went."""
+
+    def name(self) -> Text:
+        return "action_handoff_resume"
+
+    async def run(self, dispatcher, tracker, domain) -> Events:
+        dispatcher.utter_message(response="utter_handoff_resumed", **{PUSH_MARK: True})
+        dispatcher.utter_message(response="utter_ask_satisfaction", **{PUSH_MARK: True})
+        # The desk runs this through /execute, outside a customer turn: listening is
+        # logged here so the customer's answer follows this action (data/rules.yml).
+        return [ConversationResumed(), SlotSet("complaint_step", "satisfy"),
+                ActionExecuted("action_listen")]
+
+
+class RateAfterHandoff(Action):
+    """The customer's answer to the satisfaction question after a person helped."""
+
+    def name(self) -> Text:
+        return "action_handoff_rated"
+
+    async def run(self, dispatcher, tracker, domain) -> Events:
+        from actions.conversation import end_complaint
+        rating = rating_in(tracker.latest_message or {})
+        if rating is not None:
+            escalations.record_satisfaction(tracker.sender_id, rating)
+            if tracker.get_slot("ticket_id"):
+                tickets.update_ticket(tracker.get_slot("ticket_id"), satisfaction=rating)
+        low = rating is not None and rating <= 3
+        dispatcher.utter_message(response="utter_handoff_rated_low" if low else "utter_handoff_rated")
+        return end_complaint() + [SlotSet("escalation_id", None)]
+
+
+def rating_in(message: Dict[str, Any]) -> Optional[int]:
+    value = facts.entity_values(message.get("entities")).get("rating")
+    text = message.get("text") or ""
+    rating = facts.find_rating(value or "") or facts.find_rating(text)
+    if rating:
+        return rating
+    # Longest words first: "不满意" contains "满意".
+    words = sorted(SATISFIED_WORDS, key=lambda pair: -len(pair[0]))
+    return next((score for word, score in words if word in text), None)
+
+
+# --- hooks for actions that detect a hand-off themselves ---------------------------------
+
+def form_handover(tracker: Tracker, order_amount: Optional[float] = None) -> Optional[Events]:
+    """Events that stop the complaint form and hand over, when a trigger applies now.
+
+    For the form's validation action: the emotion mark (``needs_human``), an amount
+    above the bot's authority, or a customer still unsatisfied after an alternative.
+    """
+    reason = handoff_reason(tracker.slots, intent=latest_intent(tracker),
+                            previous_intent=previous_intent(tracker), order_amount=order_amount)
+    if reason in (None, "customer_request", "not_understood"):
+        return None  # these two reach action_handoff through rules and action_fallback
+    return [SlotSet("requested_slot", None), ActiveLoop(None)] + handover(reason)
+
+
+def hand_over_on_failure(run):
+    """Decorates an action's ``run``: when the order store or another system fails,
+    the customer is handed to a person instead of meeting silence."""
+    import functools
+
+    @functools.wraps(run)
+    async def guarded(self, dispatcher, tracker, domain):
+        try:
+            return await run(self, dispatcher, tracker, domain)
+        except SYSTEM_ERRORS:
+            logger.exception("%s failed for %s; handing over", self.name(), tracker.sender_id)
+            loop = [ActiveLoop(None)] if tracker.active_loop.get("name") else []
+            return loop + handover("system_failure")
+    return guarded
