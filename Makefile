@@ -5,12 +5,12 @@ PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
 ENV := source scripts/env.sh &&
 
-.PHONY: run test setup train data lint validate test-stories bench chat clean browser desk-agent
+.PHONY: run test setup train data lint test-stories bench chat clean browser desk-agent
 
 run: setup train
 	bash scripts/run.sh
 
-test: setup train validate lint
+test: setup train lint
 	$(ENV) $(PY) -m pytest -q tests
 	$(MAKE) test-stories
 
@@ -50,9 +50,6 @@ data: $(VENV)/.installed
 
 train: $(VENV)/.installed
 	bash scripts/train.sh
-
-validate: $(VENV)/.installed
-	$(RASA) data validate --fail-on-warnings
 
 lint: $(VENV)/.installed
 	$(PY) -m kefu.guard --domain domain.yml > /dev/null
