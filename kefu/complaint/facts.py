@@ -2,7 +2,8 @@
 import re
 from typing import Dict, Iterable, Optional
 
-ORDER_ID_PATTERN = re.compile(r"(?i)k\s*f\s*[#＃]?\s*((?:\d\s*){8})")
+from kefu.store.orders import normalize_order_id, normalize_phone
+
 PHONE_PATTERN = re.compile(r"(?<!\d)(1[3-9]\d[\s-]?\d{4}[\s-]?\d{4})(?!\d)")
 RATING_PATTERN = re.compile(r"(?<!\d)([1-5一二三四五])\s*(?:分|星|颗星)?(?!\d)")
 CHINESE_DIGITS = {"一": "1", "二": "2", "三": "3", "四": "4", "五": "5"}
@@ -20,15 +21,10 @@ DONE_WORDS = ("没了", "没有了", "就这些", "就这样", "说完了", "没
 NO_ORDER_WORDS = ("没有订单", "没订单号", "不记得", "忘了", "找不到订单", "不知道订单", "没有单号", "记不得")
 
 
-def normalize_order_id(text: str) -> Optional[str]:
-    """`kf 2026 1107` or `#KF20261107` → `KF20261107`; None when there is none."""
-    match = ORDER_ID_PATTERN.search(text or "")
-    return "KF" + re.sub(r"\s", "", match.group(1)) if match else None
-
-
 def find_phone(text: str) -> Optional[str]:
+    """A mobile number anywhere in a sentence ("手机138 1234 5678")."""
     match = PHONE_PATTERN.search(text or "")
-    return re.sub(r"[\s-]", "", match.group(1)) if match else None
+    return normalize_phone(match.group(1)) if match else None
 
 
 def find_remedy(text: str) -> Optional[str]:

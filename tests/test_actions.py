@@ -1,0 +1,140 @@
+"""Custom actions called as the action server calls them, on a real (temporary) database."""
+import asyncio
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.complaint import AskChosenRemedy, AskFactsConfirmed, AskOrderId, ValidateComplaintForm
+from actions.conversation import AskProgress, CloseComplaint, GiveUp, OutsideComplaint
+from kefu.store import tickets_for
+from kefu.store.seed import seed
+
+
+@pytest.fixture(autouse=True)
+def demo_db(tmp_path, monkeypatch):
+    monkeypatch.setenv("KEFU_DB_URL", f"sqlite:///{tmp_path}/kefu.db")
+    seed()
+
+
+def make_tracker(slots=None, text="", intent="inform", entities=(), events=None, sender="t-actions"):
+    latest = {"text": text, "intent": {"name": intent, "confidence": 0.99}, "entities": list(entities)}
+    if events is None:  # the form runs right after the customer's message
+        events = [{"event": "action", "name": "action_listen"}, {"event": "user", "text": text},
+                  {"event": "action", "name": "complaint_form"}]
+    return Tracker(sender, dict(slots or {}), latest, events, False, None,
+                   {"name": "complaint_form"}, "action_listen")
+
+
+def run(action, tracker):
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, tracker, {}))
+    return dispatcher.messages, {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+def test_validation_takes_the_account_and_asks_on():
+    messages, slots = run(ValidateComplaintForm(), make_tracker(text="耳机左边没声音", intent="complain_quality"))
+    assert slots["complaint_account"] == ["耳机左边没声音"]
+    assert slots["complaint_category"] == "quality"
+    assert slots["requested_slot"] == "account_complete"
+
+
+def test_validation_rejects_a_digression_so_rules_answer_it():
+    messages, slots = run(ValidateComplaintForm(),
+                          make_tracker({"requested_slot": "problem"}, text="讲个笑话", intent="out_of_scope"))
+    assert slots == {} and messages == []
+
+
+def test_validation_after_a_digression_only_asks_again():
+    events = [{"event": "action", "name": "action_listen"}, {"event": "user", "text": "你好"},
+              {"event": "action", "name": "utter_greet"}, {"event": "action", "name": "complaint_form"}]
+    _, slots = run(ValidateComplaintForm(),
+                   make_tracker({"requested_slot": "problem", "account_complete": True, "order_unavailable": True},
+                                text="你好", intent="greet", events=events))
+    assert slots == {"requested_slot": "problem"}
+
+
+def test_unknown_order_is_checked_in_the_store():
+    messages, slots = run(ValidateComplaintForm(),
+                          make_tracker({"requested_slot": "order_id", "account_complete": True}, text="KF19990101"))
+    assert slots["order_id"] is None and slots["order_attempts"] == 1
+    assert messages[0]["response"] == "utter_order_not_found"
+
+
+def test_first_probe_question_shares_the_feeling_first():
+    messages, slots = run(AskOrderId(), make_tracker({"complaint_step": "listen"}))
+    assert [m["response"] for m in messages] == ["utter_share_feeling", "utter_share_apology", "utter_ask_order_id"]
+    assert slots == {"shared": True, "complaint_step": "probe"}
+
+
+def test_check_restates_with_the_order_status_and_buttons():
+    slots = {"complaint_step": "probe", "shared": True, "order_id": "KF20261103", "order_verified": True,
+             "product": "羽绒服", "problem": "物流八天没动", "incident_time": "上周", "wished_remedy": "resend"}
+    messages, events = run(AskFactsConfirmed(), make_tracker(slots))
+    text = messages[-1]["text"]
+    assert "KF20261103" in text and "物流八天没动" in text and "补发" in text and "物流异常" in text
+    assert [b["payload"] for b in messages[-1]["buttons"]] == ["/affirm", "/deny"]
+    assert events["complaint_step"] == "check"
+
+
+def test_action_offers_remedies_as_buttons_with_the_wish_first():
+    slots = {"complaint_step": "check", "complaint_category": "quality", "order_id": "KF20261101",
+             "order_verified": True, "wished_remedy": "refund", "facts_confirmed": True}
+    messages, events = run(AskChosenRemedy(), make_tracker(slots))
+    payloads = [b["payload"] for b in messages[-1]["buttons"]]
+    assert payloads[0] == '/inform{"remedy":"refund"}'
+    assert events["offered_remedies"][0] == "refund"
+    assert events["complaint_step"] == "action"
+
+
+def test_choosing_a_remedy_records_a_ticket_with_its_deadline():
+    slots = {"requested_slot": "chosen_remedy", "complaint_category": "quality", "order_id": "KF20261101",
+             "contact_phone": "13800000001", "order_verified": True, "problem": "杯盖漏水",
+             "offered_remedies": ["replace", "refund"], "account_complete": True, "incident_time": "昨天",
+             "wished_remedy": "replace", "facts_confirmed": True}
+    messages, events = run(ValidateComplaintForm(), make_tracker(slots, text='/inform{"remedy":"replace"}',
+                                                                 entities=[{"entity": "remedy", "value": "replace"}],
+                                                                 sender="t-ticket"))
+    [ticket] = tickets_for(sender_id="t-ticket")
+    assert events["ticket_id"] == ticket.id and ticket.remedy == "replace" and ticket.owner
+    said = messages[-1]
+    assert said["response"] == "utter_ticket_created" and said["promise"] == ticket.promise
+    assert said["deadline"] == ticket.deadline.strftime("%m月%d日 %H:%M")
+
+
+def test_close_records_satisfaction_and_root_cause():
+    slots = {"requested_slot": "chosen_remedy", "complaint_category": "delivery", "order_id": "KF20261102",
+             "contact_phone": "13800000002", "order_verified": True, "problem": "一直没到",
+             "offered_remedies": ["refund"], "account_complete": True, "incident_time": "上周",
+             "wished_remedy": "refund", "facts_confirmed": True}
+    _, events = run(ValidateComplaintForm(), make_tracker(slots, text="退款", sender="t-close",
+                                                          entities=[{"entity": "remedy", "value": "refund"}]))
+    slots.update(events, satisfaction=5.0, chosen_remedy="refund")
+    messages, reset = run(CloseComplaint(), make_tracker(slots, sender="t-close"))
+    [ticket] = tickets_for(sender_id="t-close")
+    assert ticket.satisfaction == 5 and ticket.root_cause
+    assert messages[0]["response"] == "utter_close_satisfied"
+    assert reset["complaint_step"] is None and reset["order_id"] is None
+
+
+def test_give_up_is_recorded_as_a_cancelled_ticket():
+    slots = {"complaint_account": ["客服挂我电话"], "complaint_category": "service"}
+    messages, _ = run(GiveUp(), make_tracker(slots, text="算了", intent="give_up", sender="t-giveup"))
+    [ticket] = tickets_for(sender_id="t-giveup")
+    assert ticket.status == "cancelled" and "挂我电话" in ticket.problem
+    assert messages[0]["response"] == "utter_give_up"
+
+
+def test_progress_by_order_number():
+    messages, _ = run(AskProgress(), make_tracker(text="KF20261110处理到哪了", intent="ask_progress"))
+    assert "工单T" in messages[0]["text"]
+
+
+def test_progress_without_a_key_asks_for_one():
+    messages, _ = run(AskProgress(), make_tracker(text="处理到哪了", intent="ask_progress", sender="nobody"))
+    assert messages[0]["response"] == "utter_ask_progress_key"
+
+
+def test_a_fact_out_of_the_blue_invites_the_story():
+    messages, _ = run(OutsideComplaint(), make_tracker(text="你好啊", intent="inform"))
+    assert messages[0]["response"] == "utter_outside_complaint"
