@@ -138,3 +138,21 @@ def test_progress_without_a_key_asks_for_one():
 def test_a_fact_out_of_the_blue_invites_the_story():
     messages, _ = run(OutsideComplaint(), make_tracker(text="你好啊", intent="inform"))
     assert messages[0]["response"] == "utter_outside_complaint"
+
+
+def test_text_built_in_an_action_passes_the_guard():
+    from actions.reply import say_text
+    dispatcher = CollectingDispatcher()
+    say_text(dispatcher, make_tracker({"complaint_step": "probe"}), "您确定真的没收到吗？是不是您自己没看清楚")
+    [sent] = dispatcher.messages
+    assert "确定真的没收到" not in sent["text"]
+    assert sent["guard"]["replaced"] is True
+    assert {v["id"] for v in sent["guard"]["violations"]} >= {"doubt"}
+
+
+def test_the_customers_own_words_quoted_back_are_not_judged_as_ours():
+    from actions.reply import say_text
+    dispatcher = CollectingDispatcher()
+    text = "跟您确认一下：您反映的情况是「仓库那边老是发错货」。我这样理解对吗？"
+    say_text(dispatcher, make_tracker({"complaint_step": "check"}), text)
+    assert dispatcher.messages[0]["text"] == text
