@@ -83,32 +83,14 @@ class AskAction(Action):
         return []
 
 
-class AskAccount(AskAction):
-    slot, step = "account_complete", "listen"
-
-
-class AskOrderId(AskAction):
-    slot, step = "order_id", "probe"
-
-
-class AskContactPhone(AskAction):
-    slot, step = "contact_phone", "probe"
-
-
-class AskProblem(AskAction):
-    slot, step = "problem", "probe"
-
-
-class AskIncidentTime(AskAction):
-    slot, step = "incident_time", "probe"
-
-
-class AskWishedRemedy(AskAction):
-    slot, step = "wished_remedy", "probe"
-
-
-class AskWrongFact(AskAction):
-    slot, step = "wrong_fact", "check"
+# The questions that need nothing but their domain response.
+class AskAccount(AskAction): slot, step = "account_complete", "listen"
+class AskOrderId(AskAction): slot, step = "order_id", "probe"
+class AskContactPhone(AskAction): slot, step = "contact_phone", "probe"
+class AskProblem(AskAction): slot, step = "problem", "probe"
+class AskIncidentTime(AskAction): slot, step = "incident_time", "probe"
+class AskWishedRemedy(AskAction): slot, step = "wished_remedy", "probe"
+class AskWrongFact(AskAction): slot, step = "wrong_fact", "check"
 
 
 class AskFactsConfirmed(AskAction):

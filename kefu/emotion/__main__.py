@@ -16,6 +16,7 @@ import sys
 from typing import List, Optional, TextIO
 
 from kefu.emotion.classifier import DEFAULT_MODEL_DIR, EmotionModel, load_default, save_atomically
+from kefu.jsonl import text_records
 
 
 def _print_json(obj: object, stream: TextIO = sys.stdout) -> None:
@@ -31,16 +32,10 @@ def classify_texts(model: EmotionModel, texts: List[str]) -> int:
 def classify_jsonl(model: EmotionModel, lines: TextIO) -> int:
     """Processes every good line; a bad one is reported on stderr and fails the run at the end."""
     failed = False
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-            if not isinstance(record, dict) or not isinstance(record.get("text"), str):
-                raise ValueError('expected an object with a string "text"')
-        except ValueError as error:
+    for number, record, error in text_records(lines):
+        if error:
             failed = True
-            _print_json({"error": str(error), "line": number}, sys.stderr)
+            _print_json({"error": error, "line": number}, sys.stderr)
             continue
         record["emotion"] = model.predict(record["text"])
         _print_json(record)

@@ -24,6 +24,7 @@ import yaml
 
 from kefu.guard.conversation import audit_events
 from kefu.guard.engine import check
+from kefu.jsonl import text_records
 
 EXIT_CLEAN, EXIT_VIOLATIONS, EXIT_ERROR = 0, 1, 2
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -56,15 +57,9 @@ def run_texts(texts: List[str], context: Optional[Dict[str, Any]]) -> int:
 def run_jsonl(lines: Iterable[str], base_context: Optional[Dict[str, Any]]) -> int:
     """Each line {"text":…, "context"?: {…}}; a bad line is reported and skipped."""
     any_violation = any_error = False
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-            if not isinstance(record, dict) or not isinstance(record.get("text"), str):
-                raise ValueError('expected an object with a "text" string')
-        except ValueError as error:  # json.JSONDecodeError is a ValueError
-            emit({"line": number, "error": f"malformed line: {error}"})
+    for number, record, error in text_records(lines):
+        if error:
+            emit({"line": number, "error": error})
             any_error = True
             continue
         context = {**(base_context or {}), **(record.get("context") or {})}
