@@ -4,6 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
 ENV := source scripts/env.sh &&
+WEBCHAT_JS := kefu/webchat/node_modules/.installed
 
 .PHONY: run test setup train data lint test-stories bench chat clean browser desk-agent
 
@@ -14,7 +15,7 @@ test: setup train lint
 	$(ENV) $(PY) -m pytest -q tests
 	$(MAKE) test-stories
 
-setup: $(VENV)/.installed .kefu/token .kefu/wechat_token data browser
+setup: $(VENV)/.installed .kefu/token .kefu/wechat_token data browser $(WEBCHAT_JS)
 
 $(VENV)/.installed: requirements.txt scripts/find_python310.sh
 	@python=$$(bash scripts/find_python310.sh) && \
@@ -33,6 +34,12 @@ $(VENV)/.installed: requirements.txt scripts/find_python310.sh
 	mkdir -p .kefu
 	$(PY) -c "import secrets; print(secrets.token_hex(16))" > $@
 	chmod 600 $@
+
+# The web chat's socket.io client: the locked npm version, served by the page's own server.
+$(WEBCHAT_JS): kefu/webchat/package.json kefu/webchat/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is missing: install Node.js (e.g. apt-get install nodejs npm)"; exit 1; }
+	cd kefu/webchat && npm ci --no-audit --no-fund
+	touch $@
 
 # The desk's browser test drives Debian's chromium (never a downloaded browser).
 browser:

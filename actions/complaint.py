@@ -3,9 +3,10 @@ import logging
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.handoff import form_handover, hand_over_on_failure, handover
 from actions.reply import button, enter_step, say_text
 from kefu.complaint import form, policy
 from kefu.complaint.records import StoreRecords
@@ -37,6 +38,7 @@ class ValidateComplaintForm(FormValidationAction):
     def name(self) -> Text:
         return "validate_complaint_form"
 
+    @hand_over_on_failure
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         slots = dict(tracker.slots)
@@ -44,13 +46,19 @@ class ValidateComplaintForm(FormValidationAction):
         logger.debug("validate (fresh message: %s), asking %s", fresh, slots.get("requested_slot"))
         if not fresh:
             return [SlotSet("requested_slot", form.next_slot(slots))]
+        stop = form_handover(tracker)  # e.g. the emotion mark set on this very message
+        if stop:
+            return stop
         outcome = form.handle_message(slots, message_of(tracker), records_for(tracker))
         for response, kwargs in outcome.replies:
             dispatcher.utter_message(response=response, **kwargs)
         if not outcome.updates:
             return []
-        slots.update(outcome.updates)
         events = [SlotSet(name, value) for name, value in outcome.updates.items()]
+        if outcome.updates.get("handoff_reason"):
+            return events + [SlotSet("requested_slot", None), ActiveLoop(None)] + handover(
+                outcome.updates["handoff_reason"])
+        slots.update(outcome.updates)
         return events + [SlotSet("requested_slot", form.next_slot(slots))]
 
 

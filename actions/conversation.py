@@ -50,11 +50,6 @@ class CloseComplaint(Action):
         return handover("unsatisfied")
 
 
-def ticket_slots(reply: Dict[str, Any]) -> Events:
-    return [SlotSet("ticket_id", reply["ticket_id"]), SlotSet("ticket_tier", reply["tier"]),
-            SlotSet("ticket_deadline", reply["deadline_iso"])]
-
-
 class GiveUp(Action):
     """"算了": a polite close, and what the customer told us stays on record."""
 

@@ -11,6 +11,7 @@
 
 Other actions hand over by returning :func:`handover`.
 """
+import functools
 import logging
 from typing import Any, Dict, List, Optional, Text
 
@@ -20,9 +21,9 @@ from rasa_sdk.events import (ActionExecuted, ActiveLoop, ConversationPaused,
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.complaint import records_for
 from kefu.complaint import facts
 from kefu.complaint.form import SATISFIED_WORDS
+from kefu.complaint.records import StoreRecords, ticket_reply
 from kefu.handoff import escalations
 from kefu.handoff.record import build_record
 from kefu.handoff.transcript import AGENT_MARK, PUSH_MARK
@@ -71,7 +72,10 @@ class Handoff(Action):
             return [SlotSet("handoff_reason", None)]
         if tracker.active_loop.get("name"):
             events.insert(0, ActiveLoop(None))
-        return events + [SlotSet("handoff_reason", None), ConversationPaused()]
+        # The emotion mark has been acted on: a later complaint starts from a clean slate.
+        calm = [SlotSet("needs_human", False), SlotSet("needs_human_reason", None),
+                SlotSet("emotion_history", [])]
+        return events + calm + [SlotSet("handoff_reason", None), ConversationPaused()]
 
     def escalate(self, dispatcher, tracker: Tracker, reason: str) -> Events:
         already = escalations.open_escalation_for(tracker.sender_id)
@@ -80,27 +84,24 @@ class Handoff(Action):
         else:
             record = build_record(tracker.current_state(), tracker.slots, reason)
             case = escalations.create_escalation(record)
-        estimate = escalations.wait_estimate(case["priority"])
+        estimate = escalations.wait_estimate(case["id"])
         events: Events = [SlotSet("escalation_id", str(case["id"]))]
         if estimate["online"]:
-            dispatcher.utter_message(response="utter_handoff_waiting",
-                                     queue_ahead=max(0, estimate["ahead"] - 1),
+            response = "utter_handoff_waiting" if estimate["ahead"] else "utter_handoff_next"
+            dispatcher.utter_message(response=response, queue_ahead=estimate["ahead"],
                                      wait_minutes=estimate["minutes"])
             return events
         callback = (tickets.get_ticket(case["callback_ticket_id"])
                     if case.get("callback_ticket_id") else None)
-        reply = (self.ticket_reply(callback) if callback
-                 else records_for(tracker).callback_ticket(tracker.slots, reason_text(reason)))
+        # Not imported from actions.complaint, so that module can import this one.
+        records = StoreRecords(sender_id=tracker.sender_id, channel=tracker.get_latest_input_channel())
+        reply = (ticket_reply(callback, "callback") if callback
+                 else records.callback_ticket(tracker.slots, reason_text(reason)))
         escalations.attach_callback(case["id"], reply["ticket_id"])
         dispatcher.utter_message(response="utter_handoff_callback", **reply)
         return events + [SlotSet("ticket_id", reply["ticket_id"]),
                          SlotSet("ticket_tier", reply["tier"]),
                          SlotSet("ticket_deadline", reply["deadline_iso"])]
-
-    @staticmethod
-    def ticket_reply(ticket) -> Dict[str, Any]:
-        from kefu.complaint.records import ticket_reply
-        return ticket_reply(ticket, "callback")
 
 
 class RelayAgentMessages(Action):
@@ -140,7 +141,7 @@ class RateAfterHandoff(Action):
         return "action_handoff_rated"
 
     async def run(self, dispatcher, tracker, domain) -> Events:
-        from actions.conversation import end_complaint
+        from actions.conversation import end_complaint  # that module imports this one
         rating = rating_in(tracker.latest_message or {})
         if rating is not None:
             escalations.record_satisfaction(tracker.sender_id, rating)
@@ -180,8 +181,6 @@ def form_handover(tracker: Tracker, order_amount: Optional[float] = None) -> Opt
 def hand_over_on_failure(run):
     """Decorates an action's ``run``: when the order store or another system fails,
     the customer is handed to a person instead of meeting silence."""
-    import functools
-
     @functools.wraps(run)
     async def guarded(self, dispatcher, tracker, domain):
         try:

@@ -17,13 +17,16 @@ pids+=($!)
 
 .venv/bin/python -m kefu.desk serve --port 5080 >"$logs/desk.log" 2>&1 &
 pids+=($!)
+.venv/bin/python -m kefu.webchat --port 5010 >"$logs/webchat.log" 2>&1 &
+pids+=($!)
 
-echo "starting the action server, the Rasa server and the agent desk (logs in $logs) ..."
+echo "starting the action server, the Rasa server, the agent desk and the web chat (logs in $logs) ..."
 .venv/bin/python -m kefu.wait http://localhost:5055/health http://localhost:5005/ \
-  http://localhost:5080/healthz --timeout 180
+  http://localhost:5080/healthz http://localhost:5010/healthz --timeout 180
 cat <<MSG
 
 kefu is running.
+  Web chat (customers):    http://localhost:5010/
   Chat in this terminal:   make chat          (in another terminal)
   REST webhook:            curl -s localhost:5005/webhooks/rest/webhook -d '{"sender":"me","message":"快递一周了还没到"}'
   Rasa HTTP API (token):   curl -s "localhost:5005/conversations/me/tracker?token=\$(cat .kefu/token)"

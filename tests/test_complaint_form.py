@@ -19,6 +19,9 @@ class FakeRecords:
     def find_order(self, order_id):
         return ORDERS.get(order_id)
 
+    def beyond_authority(self, slots, remedy):
+        return remedy == "refund" and slots.get("order_id") == "KF88888888"
+
     def open_ticket(self, slots, remedy):
         self.tickets.append((remedy, dict(slots)))
         return {"ticket_id": f"T{len(self.tickets)}", "tier": "normal", "deadline_iso": "2026-11-26T10:00",
@@ -179,3 +182,12 @@ def test_policy_offers_only_what_fits_the_order():
     assert policy.ticket_plan("quality", "repair")[1] == "complex"
     assert policy.ticket_plan("delivery", "resend")[1] == "urgent"
     assert policy.compensation_amount(1000) == policy.COMPENSATION_CAP
+
+
+def test_a_refund_beyond_the_bots_authority_goes_to_a_person():
+    slots = {**CONFIRMED, "order_id": "KF88888888", "requested_slot": "chosen_remedy",
+             "offered_remedies": ["refund", "replace"]}
+    records = FakeRecords()
+    outcome = handle_message(slots, Message("退款", "inform", 0.99, [{"entity": "remedy", "value": "refund"}]), records)
+    assert outcome.updates["handoff_reason"] == "over_authority"
+    assert records.tickets == []

@@ -155,3 +155,21 @@ def test_malformed_json_is_a_client_error(servers):
 def test_unknown_sender_halfway_through_a_form_gets_a_clear_answer(servers):
     replies = texts(servers.say(new_sender("stranger"), '/inform{"remedy":"refund"}'))
     assert "什么问题" in replies or "具体情况" in replies
+
+
+def test_rising_anger_marks_the_conversation_and_a_person_takes_over(servers):
+    sender = new_sender("anger")
+    servers.say(sender, "我买的耳机有点问题")
+    servers.say(sender, "都坏了好几天了，你们到底管不管！")
+    servers.say(sender, "再不给我解决我就去12315投诉你们！！！曝光你们！")
+    tracker = servers.tracker(sender)
+    marks = [e for e in tracker["events"] if e.get("event") == "slot" and e.get("name") == "needs_human"]
+    assert any(mark["value"] is True for mark in marks)
+    reasons = {e["value"] for e in tracker["events"]
+               if e.get("event") == "slot" and e.get("name") == "needs_human_reason" and e["value"]}
+    assert "threat" in reasons
+    actions = [e.get("name") for e in tracker["events"] if e.get("event") == "action"]
+    assert "action_handoff" in actions
+    assert tracker["events"][-1]["event"] == "pause" or any(e["event"] == "pause" for e in tracker["events"])
+    emotions = [e["value"] for e in tracker["events"] if e.get("event") == "slot" and e.get("name") == "emotion"]
+    assert emotions[-1] == "angry"

@@ -35,6 +35,7 @@ def nobody_online(kefu_env):
 
 @pytest.fixture
 def agent_online(kefu_env):
+    set_agents_offline(kefu_env["KEFU_DB_URL"])  # creates the tables on a fresh database
     engine = create_engine(kefu_env["KEFU_DB_URL"], future=True)
     with engine.begin() as connection:
         connection.execute(text(
@@ -61,7 +62,9 @@ def test_asking_for_a_person_with_nobody_online_books_a_callback(servers, kefu_e
     # While paused the bot is silent, and Rasa still keeps what the customer says.
     assert servers.say(sender, "还要等多久？") == []
     tracker = servers.tracker(sender)
-    assert tracker["events"][-1]["event"] == "user" and tracker["events"][-1]["text"] == "还要等多久？"
+    after = events_after_last(tracker, "action_handoff")
+    assert [e["text"] for e in after if e["event"] == "user"] == ["还要等多久？"]
+    assert not any(e["event"] == "bot" for e in after[after.index(next(e for e in after if e["event"] == "user")):])
     assert tracker["paused"] is True
 
 

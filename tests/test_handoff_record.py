@@ -162,10 +162,13 @@ def test_waiting_is_measured_against_the_target(db):
     assert brief["target_seconds"] == 120 and brief["waiting_seconds"] == 180 and brief["breached"]
 
 
-def test_wait_estimate_counts_agents_online(db):
-    make_case("a", "normal")
-    assert escalations.wait_estimate("normal")["online"] == 0
+def test_wait_estimate_counts_cases_ahead_and_agents_online(db):
+    first = make_case("a", "normal")
+    assert escalations.wait_estimate(first["id"]) == {"online": 0, "ahead": 0, "minutes": 10}
     agent = agents.create_agent("wang", "secret-pass-1")
     agents.start_session(agent)
-    estimate = escalations.wait_estimate("normal")
-    assert estimate == {"online": 1, "ahead": 1, "minutes": 15}
+    second = make_case("b", "normal")
+    urgent = make_case("c", "urgent")
+    assert escalations.wait_estimate(first["id"])["ahead"] == 1  # the urgent one goes first
+    assert escalations.wait_estimate(second["id"]) == {"online": 1, "ahead": 2, "minutes": 20}
+    assert escalations.wait_estimate(urgent["id"]) == {"online": 1, "ahead": 0, "minutes": 2}

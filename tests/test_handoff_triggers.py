@@ -60,6 +60,9 @@ def test_every_reason_has_chinese_text():
     ("emotion", {"emotion": "angry", "emotion_intensity": 0.9, "emotion_trend": "rising"}, ["气死了"], "urgent"),
     ("not_understood", {}, ["我要打12315投诉你们"], "urgent"),
     ("unsatisfied", {"emotion": "disappointed"}, ["还是不行"], "high"),
+    # Angry two messages ago, then a calm-sounding one: still angry.
+    ("customer_request", {"emotion": "neutral", "emotion_history": [
+        {"label": "angry", "intensity": 0.8}, {"label": "neutral", "intensity": 0.3}]}, ["转人工"], "high"),
 ])
 def test_priority(reason, slots, texts, expected):
     assert priority.priority_for(reason, slots, texts) == expected
@@ -75,6 +78,8 @@ def test_summary_is_one_chinese_sentence():
     assert text == ("顾客反映配送问题「快递一周了还没到，催了三次都没人管」（订单KF20261102），"
                     "情绪愤怒且在升级，希望退款，机器人已提供补发、退款方案，因顾客要求人工服务转人工。")
     assert text.count("。") == 1
+    calmer = {**record, "emotion": [{"label": "angry", "intensity": 0.8}, {"label": "neutral", "intensity": 0.2}]}
+    assert "之前情绪愤怒，现已缓和" in summarize(calmer)
 
 
 def tracker_with(slots, intent="inform", loop="complaint_form"):

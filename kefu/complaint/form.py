@@ -50,6 +50,8 @@ class Records(Protocol):
 
     def find_order(self, order_id: str) -> Optional[Any]: ...
 
+    def beyond_authority(self, slots: Dict[str, Any], remedy: str) -> bool: ...
+
     def open_ticket(self, slots: Dict[str, Any], remedy: str) -> Dict[str, Any]: ...
 
 
@@ -182,6 +184,9 @@ def _chosen_remedy(slots, message, records, out) -> None:
     offered = slots.get("offered_remedies") or []
     if chosen not in offered:
         out.updates.pop("wished_remedy", None)
+        return
+    if records.beyond_authority(slots, chosen):
+        out.set(chosen_remedy=chosen, handoff_reason="over_authority")
         return
     ticket = records.open_ticket({**slots, **out.updates}, chosen)
     out.set(chosen_remedy=chosen, unclear_count=0, ticket_id=ticket["ticket_id"],

@@ -2,6 +2,7 @@
 from typing import Any, Dict, List, Optional
 
 from kefu.complaint import policy
+from kefu.handoff.triggers import exceeds_authority
 from kefu.store import orders, tickets
 
 DEADLINE_FORMAT = "%m月%d日 %H:%M"
@@ -18,6 +19,11 @@ class StoreRecords:
 
     def find_order(self, order_id: str):
         return self.lookup.get(order_id)
+
+    def beyond_authority(self, slots: Dict[str, Any], remedy: str) -> bool:
+        """A refund or compensation above what the bot may grant goes to a person."""
+        order = self.find_order(slots["order_id"]) if slots.get("order_verified") else None
+        return order is not None and exceeds_authority({"chosen_remedy": remedy}, float(order.amount))
 
     def open_ticket(self, slots: Dict[str, Any], remedy: str) -> Dict[str, Any]:
         """Record the chosen remedy; a remedy chosen again replaces the earlier ticket."""

@@ -24,6 +24,7 @@ from kefu.desk.rasa_api import RasaApi, RasaUnavailable
 from kefu.handoff import agents, escalations
 from kefu.handoff.priority import PRIORITY_NAMES, WAIT_TARGET_MINUTES
 from kefu.handoff.transcript import pushed_messages, transcript
+from kefu.replay import web as replay_web
 
 logger = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -58,6 +59,7 @@ def make_app(rasa: Optional[RasaApi] = None, retry: bool = True) -> web.Applicat
     app.router.add_post("/api/cases/{id:\\d+}/resolve", api_resolve)
     app.router.add_get("/customer/{sender}/messages", customer_messages)
     app.router.add_static("/static/", HERE / "static")
+    replay_web.setup(app)  # the trainers' pages: /trainer/… (kefu.replay.web)
     app.on_startup.append(_warm_guard)
     if retry:
         app.cleanup_ctx.append(_retry_pending_replies)
@@ -138,7 +140,9 @@ async def health(request: web.Request) -> web.Response:
 
 
 async def login_page(request: web.Request, error: str = "", status: int = 200) -> web.Response:
-    token = auth.new_login_token()
+    # Keep the browser's token: a second GET /login (another tab, a prefetch) must not
+    # invalidate the form already shown.
+    token = auth.current_login_token(request) or auth.new_login_token()
     response = render(request, "login.html", status=status, login_token=token, error=error)
     auth.set_login_cookie(response, token)
     return response
@@ -200,6 +204,7 @@ async def api_queue(request: web.Request) -> web.Response:
 async def api_case(request: web.Request) -> web.Response:
     case = await asyncio.to_thread(escalations.get_case, case_id(request))
     case["transcript"], case["live"] = await live_transcript(request.app[RASA], case)
+    case["record"].pop("transcript", None)  # the snapshot, already used when not live
     return web.json_response(case)
 
 

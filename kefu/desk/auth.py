@@ -24,7 +24,7 @@ CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 # Reachable without logging in: the login page, assets, health, the customer's poll.
 PUBLIC_PREFIXES = ("/static/", "/customer/")
-PUBLIC_PATHS = ("/login", "/healthz")
+PUBLIC_PATHS = ("/login", "/healthz", "/favicon.ico")
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
 
@@ -90,6 +90,11 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
 
 def new_login_token() -> str:
     return secrets.token_urlsafe(24)
+
+
+def current_login_token(request: web.Request) -> str:
+    token = request.cookies.get(LOGIN_COOKIE, "")
+    return token if 20 <= len(token) <= 64 and token.replace("-", "").replace("_", "").isalnum() else ""
 
 
 def set_login_cookie(response: web.StreamResponse, token: str) -> None:

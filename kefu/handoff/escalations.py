@@ -64,15 +64,19 @@ def open_escalation_for(sender_id: str) -> Optional[Dict[str, Any]]:
         return _brief(row, local_now()) if row else None
 
 
-def wait_estimate(priority: str, now: Optional[datetime] = None) -> Dict[str, int]:
-    """What the customer is told: cases ahead and minutes, and how many agents are on."""
+def wait_estimate(escalation_id: int, now: Optional[datetime] = None) -> Dict[str, int]:
+    """What the customer is told: how many waiting cases go before this one (more
+    urgent, or as urgent and older), the minutes to expect, and agents online."""
     now = now or local_now()
     online = online_agent_count(now)
     with handoff_session() as session:
-        waiting = session.execute(select(Escalation.priority).where(
-            Escalation.status == "waiting")).scalars().all()
-    ahead = sum(1 for other in waiting if priorities.rank(other) <= priorities.rank(priority))
-    minutes = priorities.WAIT_TARGET_MINUTES.get(priority, 10)
+        case = _load(session, escalation_id)
+        waiting = session.execute(select(Escalation.id, Escalation.priority).where(
+            Escalation.status == "waiting", Escalation.id != case.id)).all()
+    mine = priorities.rank(case.priority)
+    ahead = sum(1 for other_id, other in waiting
+                if priorities.rank(other) < mine or (priorities.rank(other) == mine and other_id < case.id))
+    minutes = priorities.WAIT_TARGET_MINUTES.get(case.priority, 10)
     if online:
         minutes += math.ceil(ahead / online) * MINUTES_PER_CASE_AHEAD
     return {"online": online, "ahead": ahead, "minutes": minutes}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Optional
 
 PRIORITIES = ("urgent", "high", "normal")  # most urgent first
 PRIORITY_NAMES = {"urgent": "紧急", "high": "优先", "normal": "普通"}
@@ -25,6 +25,7 @@ BASE_PRIORITY = {
     "not_understood": "normal",
 }
 STRONG_ANGER = 0.7
+RECENT = 3  # customer messages looked at for anger
 
 
 def priority_for(reason: str, slots: Mapping[str, Any],
@@ -32,8 +33,9 @@ def priority_for(reason: str, slots: Mapping[str, Any],
     """``urgent`` on threats or strong anger that rises, else one step above the
     reason's base when the customer is angry, else the base."""
     texts = " ".join(customer_texts) + " " + str(slots.get("needs_human_reason") or "")
-    angry = slots.get("emotion") == "angry"
-    strong = angry and float(slots.get("emotion_intensity") or 0) >= STRONG_ANGER
+    anger = anger_of(slots)
+    angry = anger is not None
+    strong = angry and anger >= STRONG_ANGER
     rising = slots.get("emotion_trend") == "rising"
     if THREAT.search(texts) or (strong and rising):
         return "urgent"
@@ -41,6 +43,15 @@ def priority_for(reason: str, slots: Mapping[str, Any],
     if angry or rising:
         return _raise(base)
     return base
+
+
+def anger_of(slots: Mapping[str, Any]) -> Optional[float]:
+    """The strongest anger of the last few messages, or None: one calm-sounding
+    message after an outburst does not make the customer calm."""
+    found = [float(slots.get("emotion_intensity") or 0)] if slots.get("emotion") == "angry" else []
+    found += [float(entry.get("intensity") or 0) for entry in (slots.get("emotion_history") or [])[-RECENT:]
+              if isinstance(entry, dict) and entry.get("label") == "angry"]
+    return max(found) if found else None
 
 
 def _raise(priority: str) -> str:

@@ -32,15 +32,24 @@ def _what(record, facts) -> str:
     return text
 
 
+NEGATIVE = ("angry", "anxious", "disappointed")
+
+
 def _feeling(record) -> str:
-    trajectory = record.get("emotion") or []
+    """The latest feeling; when it reads calm after a negative one, the agent still
+    needs to know how upset the customer was."""
+    trajectory = [e for e in record.get("emotion") or [] if e.get("label") in EMOTION_NAMES]
     if not trajectory:
         return ""
-    name = EMOTION_NAMES.get(trajectory[-1].get("label"), "")
-    if not name:
-        return ""
-    trend = {"rising": "且在升级", "falling": "正在缓和"}.get(record.get("emotion_trend") or "", "")
-    return f"情绪{name}{trend}"
+    last = trajectory[-1]
+    if last["label"] in NEGATIVE:
+        trend = {"rising": "且在升级", "falling": "但在缓和"}.get(record.get("emotion_trend") or "", "")
+        return f"情绪{EMOTION_NAMES[last['label']]}{trend}"
+    negative = [e for e in trajectory if e["label"] in NEGATIVE]
+    if negative:
+        peak = max(negative, key=lambda e: float(e.get("intensity") or 0))
+        return f"之前情绪{EMOTION_NAMES[peak['label']]}，现已缓和"
+    return f"情绪{EMOTION_NAMES[last['label']]}"
 
 
 def _wish(facts) -> str:

@@ -107,16 +107,25 @@ def desk_running(env: dict, rasa_url: str, log: Path):
         desk.stop()
 
 
+def _engine(db_url: str):
+    """An engine on the test database, with the hand-off's tables there."""
+    from kefu.handoff.db import TABLES
+    from kefu.store.models import Base
+    engine = create_engine(db_url, future=True)
+    Base.metadata.create_all(engine, tables=TABLES)
+    return engine
+
+
 def set_agents_offline(db_url: str) -> None:
     """Nobody online: action_handoff then books a callback."""
-    engine = create_engine(db_url, future=True)
+    engine = _engine(db_url)
     with engine.begin() as connection:
         connection.execute(text("UPDATE desk_agents SET last_seen_at = NULL"))
     engine.dispose()
 
 
 def escalations_of(db_url: str, sender_id: str) -> list:
-    engine = create_engine(db_url, future=True)
+    engine = _engine(db_url)
     with engine.connect() as connection:
         rows = connection.execute(text(
             "SELECT * FROM escalations WHERE sender_id = :s ORDER BY id"), {"s": sender_id}).mappings().all()

@@ -80,22 +80,24 @@ def test_escalate_reply_resolve_in_the_browser(servers, desk, browser):
     assert page.locator("#transcript b").count() == 0
     assert "倾听" in page.inner_text("#steps")
 
-    page.fill("#reply-text", "您好，我是客服小李，杯子的情况我看到了，这就为您安排换新。")
+    page.fill("#reply-text", "您好，我是客服小李，杯子漏水的情况我都看到了，这件事我来跟进到底。")
     page.click("#send")
+    page.wait_for_function("() => !['', '发送中…'].includes(document.getElementById('reply-status').textContent)",
+                           timeout=15000)
+    assert page.inner_text("#reply-status") == "已送达", page.inner_text("#reply-form")
     page.wait_for_selector("#transcript .line.agent", timeout=15000)
-    assert page.inner_text("#reply-status") == "已送达"
     got = wait_for(lambda: customer_poll(desk, sender))
     assert got[0]["text"].startswith("您好，我是客服小李") and got[0]["from"] == "agent"
 
     page.fill("#reply-text", "您确定真的没收到吗？")
     page.click("#send")
     page.wait_for_selector("#guard-warning:not([hidden])")
-    assert "怀疑" in page.inner_text("#guard-reasons") or page.inner_text("#guard-reasons")
+    assert "您确定" in page.inner_text("#guard-reasons")  # the span, with the reason
     page.screenshot(path=str(ARTIFACTS / "case_view.png"), full_page=True)
     page.fill("#reply-text", "")
 
     page.click("#resolve")
-    page.wait_for_function("document.getElementById('case-status').textContent.includes('已处理完')",
+    page.wait_for_function("() => document.getElementById('case-status').textContent.includes('已处理完')",
                            timeout=15000)
     later = wait_for(lambda: customer_poll(desk, sender, after=got[0]["at"]))
     assert "打个分" in later[-1]["text"]
