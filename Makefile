@@ -41,11 +41,14 @@ $(WEBCHAT_JS): kefu/webchat/package.json kefu/webchat/package-lock.json
 	cd kefu/webchat && npm ci --no-audit --no-fund
 	touch $@
 
-# The desk's browser test drives Debian's chromium (never a downloaded browser).
+# The browser tests drive Debian's chromium (never a downloaded browser); a CJK font
+# lets its screenshots show Chinese.
 browser:
-	@[ -x /usr/bin/chromium ] || { echo "installing Debian's chromium for the browser tests"; \
+	@[ -x /usr/bin/chromium ] && [ -d /usr/share/fonts/truetype/wqy ] || { \
+	  echo "installing Debian's chromium and a Chinese font for the browser tests"; \
 	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
-	  $$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	  $$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq chromium fonts-wqy-microhei; }
 
 # An account for the agent desk: make desk-agent NAME=wang [ROLE=agent|trainer] (asks the password)
 desk-agent: $(VENV)/.installed

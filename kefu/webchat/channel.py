@@ -1,0 +1,77 @@
+"""Rasa's ``socketio`` channel, fixed for session persistence and telling agents apart.
+
+1. Rasa 3.6 joins a persistent session's room with ``sio.enter_room(...)`` without
+   ``await``; since python-socketio 5.10 that is a coroutine, so the room is never
+   joined and no reply reaches the page (RasaHQ/rasa#13027, never fixed in 3.6).  This
+   channel's ``session_request`` awaits it.
+2. Rasa's stock ``SocketIOOutput`` sends only ``{"text": …}`` and drops the metadata
+   the hand-off relay puts on an agent's reply (``kefu_from: agent``, ``agent``), so
+   the page could not show who wrote it.  This output adds ``metadata: {kefu_from,
+   agent}`` — nothing else of the metadata leaves the server.
+
+The name stays ``socketio`` and the path ``/socket.io``, so clients,
+``output_channel=socketio|latest`` and the trackers' ``input_channel`` are unchanged.
+In credentials.yml::
+
+    kefu.webchat.channel.WebChatInput:
+      user_message_evt: user_uttered
+      bot_message_evt: bot_uttered
+      session_persistence: true
+"""
+import inspect
+import uuid
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
+
+from rasa.core.channels.channel import OutputChannel, UserMessage
+from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
+
+from kefu.handoff.transcript import AGENT_MARK
+from kefu.webchat.history import valid_session_id
+
+VISIBLE_KEYS = ("kefu_from", "agent")
+
+
+def customer_marks(message_kwargs: Dict[Text, Any]) -> Dict[Text, Any]:
+    """``{"metadata": {...}}`` for an agent's message, else ``{}``."""
+    if message_kwargs.get("kefu_from") != AGENT_MARK:
+        return {}
+    return {"metadata": {key: message_kwargs.get(key) for key in VISIBLE_KEYS}}
+
+
+class WebChatOutput(SocketIOOutput):
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        marks = customer_marks(kwargs)
+        for part in text.strip().split("\n\n"):  # split as the stock channel does
+            await self._send_message(recipient_id, {"text": part, **marks})
+
+
+class WebChatInput(SocketIOInput):
+    """Rasa's socket.io input with a working ``session_request``.  Its output for
+    pushed messages (``/execute``, which the desk's relay uses) is
+    :class:`WebChatOutput`; replies within a customer's turn never come from an agent,
+    so Rasa's stock output serves them."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "socketio"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]):
+        blueprint = super().blueprint(on_new_message)
+        # Registering again replaces Rasa's handler of the same event.
+        self.sio.on("session_request", namespace=self.namespace)(self.session_request)
+        return blueprint
+
+    async def session_request(self, sid: Text, data: Optional[Dict]) -> None:
+        """Join the session's room; an id in another form than Rasa's (32 hex digits)
+        gets a fresh one, so a page cannot pick, say, a WeChat customer's id."""
+        asked = data.get("session_id") if isinstance(data, dict) else None
+        session_id = asked if valid_session_id(asked) else uuid.uuid4().hex
+        if self.session_persistence:
+            joined = self.sio.enter_room(sid, session_id, namespace=self.namespace)
+            if inspect.isawaitable(joined):  # a coroutine since python-socketio 5.10
+                await joined
+        await self.sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
+
+    def get_output_channel(self) -> Optional[OutputChannel]:
+        stock = super().get_output_channel()
+        return WebChatOutput(self.sio, self.bot_message_evt) if stock else None
