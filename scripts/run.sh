@@ -10,7 +10,7 @@ trap stop EXIT INT TERM
 
 .venv/bin/rasa run actions --port 5055 --actions actions >"$logs/actions.log" 2>&1 &
 pids+=($!)
-.venv/bin/rasa run --enable-api --cors "*" --auth-token "$KEFU_TOKEN" --port 5005 \
+.venv/bin/python -m kefu.server run --enable-api --cors "*" --auth-token "$KEFU_TOKEN" --port 5005 \
   --model models/kefu.tar.gz --endpoints endpoints.yml --credentials credentials.yml \
   >"$logs/rasa.log" 2>&1 &
 pids+=($!)

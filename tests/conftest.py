@@ -94,7 +94,7 @@ def servers(kefu_env, tmp_path_factory):
         [str(VENV_BIN / "rasa"), "run", "actions", "--port", str(action_port), "--actions", "actions"],
         cwd=ROOT, env=env, stdout=action_log.open("w"), stderr=subprocess.STDOUT)
     rasa = subprocess.Popen(
-        [str(VENV_BIN / "rasa"), "run", "--enable-api", "--auth-token", env["KEFU_TOKEN"],
+        [sys.executable, "-m", "kefu.server", "run", "--enable-api", "--auth-token", env["KEFU_TOKEN"],
          "--port", str(rasa_port), "--model", str(MODEL), "--endpoints", "endpoints.yml",
          "--credentials", "credentials.yml"],
         cwd=ROOT, env=env, stdout=rasa_log.open("w"), stderr=subprocess.STDOUT)

@@ -137,14 +137,22 @@ def test_progress_of_an_existing_ticket(servers):
     assert "工单T" in replies and "处理" in replies
 
 
-@pytest.mark.parametrize("text", ["", "   ", "😡😡😡", "My order never arrived, I want a refund!",
-                                  "快递没到" * 1250])
+ODD_MESSAGES = {"empty": "", "blank": "   ", "emoji": "😡😡😡",
+                "english": "My order never arrived, I want a refund!", "5000 chars": "快递没到" * 1250}
+
+
+@pytest.mark.parametrize("text", ODD_MESSAGES.values(), ids=ODD_MESSAGES.keys())
 def test_odd_messages_get_a_reply_and_the_conversation_goes_on(servers, text):
     sender = new_sender("odd")
     status, replies = servers.post("/webhooks/rest/webhook", {"sender": sender, "message": text})
     assert status == 200
     assert replies and all(reply.get("text") for reply in replies)
-    assert servers.say(sender, "你好")
+    status, _ = servers.post("/webhooks/rest/webhook", {"sender": sender, "message": "你好"})
+    assert status == 200
+    tracker = servers.tracker(sender)
+    assert tracker["latest_message"]["text"] == "你好"  # nothing lost
+    if tracker["paused"]:  # handed to a person: the message waits for the agent
+        assert "action_handoff" in [e.get("name") for e in tracker["events"] if e["event"] == "action"]
 
 
 def test_malformed_json_is_a_client_error(servers):

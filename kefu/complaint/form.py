@@ -241,7 +241,7 @@ def _verify_order(slots, records, out) -> None:
     elif slots.get("contact_phone") and slots["contact_phone"] != order.phone:
         _order_failed(slots, out, "utter_order_phone_mismatch", clear_phone=True)
     elif slots.get("contact_phone"):
-        out.set(order_verified=True, product=slots.get("product") or order.products)
+        out.set(order_verified=True, product=order.products)  # our records beat a guessed entity
 
 
 def _order_failed(slots, out, response: str, clear_phone: bool) -> None:

@@ -21,9 +21,14 @@ class StoreRecords:
         return self.lookup.get(order_id)
 
     def beyond_authority(self, slots: Dict[str, Any], remedy: str) -> bool:
-        """A refund or compensation above what the bot may grant goes to a person."""
+        """A refund or compensation paying more than the bot may grant goes to a person."""
         order = self.find_order(slots["order_id"]) if slots.get("order_verified") else None
-        return order is not None and exceeds_authority({"chosen_remedy": remedy}, float(order.amount))
+        if order is None:
+            return False
+        payout = float(order.amount)
+        if remedy == "compensate":
+            payout = policy.compensation_amount(payout)
+        return exceeds_authority({"chosen_remedy": remedy}, payout)
 
     def open_ticket(self, slots: Dict[str, Any], remedy: str) -> Dict[str, Any]:
         """Record the chosen remedy; a remedy chosen again replaces the earlier ticket."""
