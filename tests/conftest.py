@@ -76,7 +76,12 @@ def kefu_env(tmp_path_factory):
                KEFU_TRACKER_DIALECT="sqlite", KEFU_TRACKER_DB=str(home / "tracker.db"),
                KEFU_TOKEN="test-token-" + os.urandom(6).hex(), SQLALCHEMY_SILENCE_UBER_WARNING="1",
                TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=str(ROOT),
-               WECHAT_TOKEN="wechat-test-" + os.urandom(6).hex())
+               WECHAT_TOKEN="wechat-test-" + os.urandom(6).hex(),
+               # WeChat's API is faked on this port by tests/test_wechat_e2e.py; the 43-char
+               # AES key (hex digits are base64 ones) enables safe mode.
+               WECHAT_API_BASE_URL=f"http://127.0.0.1:{free_port()}",
+               WECHAT_APP_ID="wx" + os.urandom(8).hex(), WECHAT_APP_SECRET=os.urandom(16).hex(),
+               WECHAT_AES_KEY=os.urandom(32).hex()[:43])
     subprocess.run([sys.executable, "-m", "kefu.store", "seed"], env=env, cwd=ROOT, check=True,
                    capture_output=True)
     return env
