@@ -6,8 +6,6 @@ Needs Debian's chromium (``make setup`` installs it); Playwright drives it throu
 ``executable_path`` — no browser download.  The case view's screenshot is kept in
 tests/e2e/artifacts/ (git-ignored).
 """
-import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -15,14 +13,10 @@ import requests
 
 from e2e.desk_server import DeskProcess, escalations_of, set_agents_offline, wait_for
 
-CHROMIUM = os.environ.get("KEFU_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ARTIFACTS = Path(__file__).parent / "artifacts"
 PASSWORD = "browser-pass-1"
 EVIL = "<b>粗体</b><script>window.__pwned = 1</script>"
 
-pytestmark = pytest.mark.skipif(not shutil.which(CHROMIUM), reason=f"no chromium at {CHROMIUM} (make setup installs it)")
 
 
 @pytest.fixture(scope="module")
@@ -35,14 +29,6 @@ def desk(servers, tmp_path_factory):
     process.stop()
     set_agents_offline(servers.env["KEFU_DB_URL"])
 
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield chromium
-        chromium.close()
 
 
 def customer_poll(desk, sender, after=0.0):

@@ -4,8 +4,6 @@ conversation, opens it turn by turn, exports it as a test story; an agent cannot
 trainer pages; a 1,000-turn conversation pages smoothly.  Screenshots go to
 tests/e2e/artifacts/ (git-ignored).
 """
-import os
-import shutil
 import sys
 import time
 import uuid
@@ -17,13 +15,9 @@ import requests
 
 from e2e.desk_server import DeskProcess, set_agents_offline
 
-CHROMIUM = os.environ.get("KEFU_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ARTIFACTS = Path(__file__).parent / "artifacts"
 TRAINER, AGENT, PASSWORD = "e2e_trainer", "e2e_replay_agent", "replay-pass-1"
 
-pytestmark = pytest.mark.skipif(not shutil.which(CHROMIUM), reason=f"no chromium at {CHROMIUM}")
 
 
 @pytest.fixture(scope="module")
@@ -43,14 +37,6 @@ def desk(servers, tmp_path_factory, export_dir):
     process.stop()
     set_agents_offline(servers.env["KEFU_DB_URL"])
 
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield chromium
-        chromium.close()
 
 
 def log_in(browser, desk, name):

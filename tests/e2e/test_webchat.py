@@ -6,8 +6,6 @@ of a conversation; text that looks like HTML, emoji and oversized input; a phone
 screenshot; and an agent's reply arriving live after a hand-off.  Screenshots go to
 tests/e2e/artifacts/ (git-ignored).  Needs Debian's chromium (``make setup``).
 """
-import os
-import shutil
 import subprocess
 import sys
 import time
@@ -20,16 +18,12 @@ from e2e.desk_server import DeskProcess, escalations_of, free_port, set_agents_o
 from kefu.complaint import STEPS
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("KEFU_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ARTIFACTS = Path(__file__).parent / "artifacts"
 PHONE = {"width": 375, "height": 667}
 EVIL = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2"><b>粗体</b>'
 BOT_LINES = "#messages .line.bot, #messages .line.agent"
 CHANNEL = "kefu.webchat.channel.WebChatInput"
 
-pytestmark = pytest.mark.skipif(not shutil.which(CHROMIUM), reason=f"no chromium at {CHROMIUM} (make setup installs it)")
 
 
 # --- fixtures ---------------------------------------------------------------------------------
@@ -62,14 +56,6 @@ def answers(url: str) -> bool:
     except requests.RequestException:
         return False
 
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
