@@ -6,7 +6,7 @@ from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.complaint import message_of, records_for
-from actions.handoff import handover
+from actions.handoff import handover, previous_intent
 from actions.reply import say_text
 from kefu.complaint import facts
 from kefu.complaint.records import ticket_reply
@@ -115,14 +115,6 @@ class Fallback(Action):
             return []
         dispatcher.utter_message(response="utter_default_again")
         return handover("not_understood")
-
-
-def previous_intent(tracker: Tracker) -> str:
-    """Intent of the customer's message before the latest one."""
-    user_events = [e for e in tracker.events if e.get("event") == "user"]
-    if len(user_events) < 2:
-        return ""
-    return ((user_events[-2].get("parse_data") or {}).get("intent") or {}).get("name") or ""
 
 
 class OutsideComplaint(Action):
