@@ -1,7 +1,7 @@
 """Actions around the form: closing a complaint, giving up, progress, a person, fallback."""
 from typing import Any, Dict, List, Text
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Action
 from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
