@@ -32,13 +32,16 @@ class TrackEmotion(Action):
         history = history[-HISTORY_TURNS:]
         assessment = assess_trend(history)
         already_marked = bool(tracker.get_slot("needs_human"))
-        return [
-            SlotSet("emotion", emotion["label"]),
-            SlotSet("emotion_intensity", emotion["intensity"]),
-            SlotSet("emotion_tone", tone_of(emotion["label"], emotion["intensity"])),
-            SlotSet("emotion_trend", assessment.trend),
-            SlotSet("emotion_history", history),
-            SlotSet("needs_human", already_marked or assessment.needs_human),
-            SlotSet("needs_human_reason",
-                    tracker.get_slot("needs_human_reason") if already_marked else assessment.reason),
-        ]
+        values = {
+            "emotion": emotion["label"],
+            "emotion_intensity": emotion["intensity"],
+            "emotion_tone": tone_of(emotion["label"], emotion["intensity"]),
+            "emotion_trend": assessment.trend,
+            "emotion_history": history,
+            "needs_human": already_marked or assessment.needs_human,
+            "needs_human_reason": (tracker.get_slot("needs_human_reason") if already_marked
+                                   else assessment.reason),
+        }
+        # Only what changed: every event is stored and sent with each later action call.
+        return [SlotSet(name, value) for name, value in values.items()
+                if value != tracker.get_slot(name)]

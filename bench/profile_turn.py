@@ -194,8 +194,15 @@ def cprofile_agent(stack: bc.Stack, action_url: str, top: int) -> dict:
     sys.path.insert(0, str(ROOT))
     import logging
     logging.getLogger().setLevel(logging.WARNING)
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.WARNING)  # Rasa's structlog prints debug dumps of every slot otherwise
     from rasa.core.agent import load_agent
     from rasa.core.utils import AvailableEndpoints
+
+    from kefu.server import apply_fixes
+
+    apply_fixes()  # profile what `make run` runs, not Rasa's unpatched action-reply check
 
     endpoints = AvailableEndpoints.read_endpoints(str(ROOT / "endpoints.yml"))
     load_start = time.perf_counter()
@@ -225,6 +232,9 @@ def cprofile_agent(stack: bc.Stack, action_url: str, top: int) -> dict:
     stats = pstats.Stats(result.pop("profiler"), stream=stream)
     stats.strip_dirs().sort_stats("cumulative").print_stats(top)
     text = stream.getvalue()
+    if os.environ.get("KEFU_PROFILE_TOTTIME"):
+        stats.sort_stats("tottime").print_stats(top)
+        print(stream.getvalue()[len(text):])
     turns = result["turn_ms"]
     print(f"\ncProfile: kefu agent in-process (loaded in {result['load_seconds']:.0f} s), one complete complaint, "
           f"{len(turns)} turns, {sum(turns):.0f} ms ({statistics.mean(turns):.1f} ms per turn; "

@@ -156,3 +156,22 @@ def test_the_customers_own_words_quoted_back_are_not_judged_as_ours():
     text = "跟您确认一下：您反映的情况是「仓库那边老是发错货」。我这样理解对吗？"
     say_text(dispatcher, make_tracker({"complaint_step": "check"}), text)
     assert dispatcher.messages[0]["text"] == text
+
+
+def test_emotion_tracking_sets_only_what_changed():
+    from actions.emotion import TrackEmotion
+
+    def message(label, intensity, slots):
+        tracker = make_tracker(slots, text="怎么还没到")
+        tracker.latest_message["emotion"] = {"label": label, "intensity": intensity, "signals": []}
+        return run(TrackEmotion(), tracker)[1]
+
+    first = message("anxious", 0.4, {})
+    assert first["emotion"] == "anxious" and first["emotion_trend"] and first["needs_human"] is False
+    assert len(first["emotion_history"]) == 1
+    second = message("anxious", 0.45, first)
+    assert "emotion" not in second and "needs_human" not in second  # unchanged: no event
+    assert second["emotion_intensity"] == 0.45
+    assert len(second["emotion_history"]) == 2
+    calmer = message("neutral", 0.1, {**first, **second})
+    assert calmer["emotion"] == "neutral"

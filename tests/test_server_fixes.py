@@ -22,3 +22,134 @@ def test_an_invalid_reply_is_refused_like_jsonschema_validate(reply):
     with pytest.raises(jsonschema.ValidationError) as refused:
         _validate_action_result(None, reply)
     assert "Action server response" in refused.value.message
+
+
+def _real_replies():
+    """Replies shaped like the action server's: every kind of event the actions send."""
+    yield {"events": [], "responses": []}
+    yield {"events": [{"event": "slot", "name": "emotion_history", "value": [{"label": "angry"}],
+                       "timestamp": None},
+                      {"event": "active_loop", "name": None},
+                      {"event": "bot", "text": "好的", "data": {}, "metadata": {"utter_action": "x"}},
+                      {"event": "followup", "name": "action_handoff"},
+                      {"event": "pause"}, {"event": "resume"}, {"event": "restart"},
+                      {"event": "user", "text": "你好", "parse_data": {"intent": {"name": "greet"}}},
+                      {"event": "action", "name": "action_listen", "policy": None, "confidence": 1.0}],
+           "responses": [{"text": "好的", "buttons": [{"title": "换货", "payload": "/x"}]}]}
+
+
+@pytest.mark.parametrize("reply", list(_real_replies()) + BAD + [
+    {"events": [{"event": "nonsense"}]},
+    {"events": [{"event": "slot", "name": 3, "value": 1}]},
+    {"events": [{"event": "user", "text": 5}]},
+    {"events": [{"name": "no event name"}]},
+    {"events": [{"event": "bot", "timestamp": "yesterday"}]},
+    {"events": [["not", "an", "object"]]},
+])
+def test_the_quick_check_gives_rasas_verdict(reply):
+    from kefu.server import _passes_quick_check
+
+    spec = RemoteAction.action_response_format_spec()
+    rasa_says_valid = jsonschema.validators.validator_for(spec)(spec).is_valid(reply)
+    assert _passes_quick_check(reply) == rasa_says_valid
+
+
+def test_events_are_still_rebuilt_by_name_and_unknown_names_still_fail():
+    from rasa.shared.core.events import ActiveLoop, Event, SlotSet
+
+    from kefu.server import apply_fixes
+
+    apply_fixes()
+    apply_fixes()  # twice is harmless
+    assert Event.resolve_by_type("slot") is SlotSet
+    assert Event.resolve_by_type("active_loop") is ActiveLoop
+    assert Event.resolve_by_type("slot") is SlotSet
+    assert Event.resolve_by_type("topic") is None
+    assert Event.resolve_by_type("nonsense", default=SlotSet) is SlotSet
+    with pytest.raises(ValueError):
+        Event.resolve_by_type("nonsense")
+    assert Event.from_parameters({"event": "slot", "name": "a", "value": 1}) == SlotSet("a", 1)
+
+
+def test_sqlite_tracker_stores_write_ahead(tmp_path):
+    import sqlalchemy as sa
+
+    from kefu.server import apply_fixes
+
+    apply_fixes()
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'tracker.db'}")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+    engine.dispose()
+
+
+def test_the_sqlite_tracker_store_keeps_its_connections(tmp_path):
+    import asyncio
+
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import SessionStarted, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from sqlalchemy.pool import QueuePool
+
+    from kefu.server import apply_fixes
+
+    apply_fixes()
+    store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "tracker.db"))
+    assert isinstance(store.engine.pool, QueuePool)
+    tracker = DialogueStateTracker("pooled", [])
+
+    async def talk():
+        for turn in range(3):
+            tracker.update(UserUttered(f"第{turn}句"))
+            tracker.update(SlotSet("requested_slot", f"s{turn}"))
+            await store.save(tracker)
+        return await store.retrieve("pooled")
+
+    again = asyncio.run(talk())
+    assert [e.as_dict() for e in again.events] == [e.as_dict() for e in tracker.events]
+    with store.engine.connect() as connection:  # every event stored once
+        assert connection.exec_driver_sql("select count(*) from events").scalar() == 6
+
+    tracker.update(SessionStarted())
+    tracker.update(UserUttered("新的一次"))
+    latest = asyncio.run(store.save(tracker)) or asyncio.run(store.retrieve("pooled"))
+    assert [e.as_dict() for e in latest.events] == [e.as_dict() for e in list(tracker.events)[-2:]]
+    assert store.engine.pool.checkedout() == 0  # every session gave its connection back
+
+
+def test_action_calls_reuse_one_connection():
+    import asyncio
+
+    from aiohttp import web
+    from rasa.utils.endpoints import EndpointConfig
+
+    from kefu.server import apply_fixes
+
+    apply_fixes()
+    peers = []
+
+    async def webhook(request):
+        peers.append(request.transport.get_extra_info("peername"))
+        return web.json_response({"events": [], "responses": [], "got": await request.json()})
+
+    async def scenario():
+        app = web.Application()
+        app.router.add_post("/webhook", webhook)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]
+        endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook", token="t")
+        try:
+            answers = [await endpoint.request(json={"n": n}, method="post") for n in range(3)]
+        finally:
+            await endpoint._kefu_session[1].close()
+            await runner.cleanup()
+        return answers
+
+    answers = asyncio.run(scenario())
+    assert [a["got"]["n"] for a in answers] == [0, 1, 2]
+    assert len(set(peers)) == 1  # one keep-alive connection for all three calls
