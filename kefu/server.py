@@ -19,6 +19,10 @@ commit an fsync: it now keeps its connections in a pool and uses the same write-
 as kefu's own store (`kefu.store.db.use_write_ahead_log`). Reading a conversation built an
 ORM object per stored event only to read its `data` column; it now reads just that column.
 
+Python's cycle collector walked the whole heap (TensorFlow and the model: about a
+million objects) at every full collection, in the middle of turns; once the model is
+loaded those objects are frozen out of its sight (`gc.freeze`).
+
 Rasa also opened a new HTTP session, so a new TCP connection, for every action call;
 the action endpoint now keeps one session with keep-alive connections.
 """
@@ -182,10 +186,24 @@ def _only_event_data(original):
     return event_query
 
 
+def _freezing_after_load(original):
+    async def load_agent_on_start(*args, **kwargs):
+        import gc
+
+        agent = await original(*args, **kwargs)
+        gc.collect()
+        gc.freeze()  # what exists now lives as long as the server: never scan it again
+        return agent
+
+    load_agent_on_start.kefu_freezes = True
+    return load_agent_on_start
+
+
 def apply_fixes() -> None:
     from rasa.core.actions.action import RemoteAction
     from rasa.shared.core.events import Event
 
+    import rasa.core.run as run
     import rasa.core.tracker_store as tracker_store
     from rasa.utils.endpoints import EndpointConfig
 
@@ -193,6 +211,8 @@ def apply_fixes() -> None:
     if not getattr(tracker_store.create_engine_kwargs, "kefu_pools", False):
         tracker_store.create_engine_kwargs = _pooled_sqlite_engine_kwargs(tracker_store.create_engine_kwargs)
     EndpointConfig.session = _kept_session
+    if not getattr(run.load_agent_on_start, "kefu_freezes", False):
+        run.load_agent_on_start = _freezing_after_load(run.load_agent_on_start)
     sql_store = tracker_store.SQLTrackerStore
     if not getattr(sql_store._event_query, "kefu_lean", False):
         sql_store._event_query = _only_event_data(sql_store._event_query)
