@@ -18,6 +18,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import QueuePool
 
 from kefu.store.models import Base
 
@@ -81,9 +82,12 @@ def _open_engine(url: str) -> Engine:
     # Sanic serves requests from several threads; SQLite must allow that, and wait
     # (timeout) rather than fail while the CLI or another process writes.
     connect_args = {"check_same_thread": False, "timeout": 15} if is_sqlite else {}
+    # SQLAlchemy 1.4 gives a SQLite file no pool: a new connection (and its pragmas) for
+    # every lookup. Keep them, as it does for other databases.
+    pooling = {"poolclass": QueuePool} if is_sqlite and _is_file(parsed.database) else {}
     try:
         engine = create_engine(url, future=True, pool_pre_ping=not is_sqlite,
-                               connect_args=connect_args)
+                               connect_args=connect_args, **pooling)
     except (ArgumentError, ImportError, SQLAlchemyError) as exc:
         raise StoreError(f"cannot open database {safe_url(url)}: {exc}") from exc
     if is_sqlite:
@@ -97,8 +101,12 @@ def _open_engine(url: str) -> Engine:
     return engine
 
 
+def _is_file(database: Optional[str]) -> bool:
+    return bool(database) and database != ":memory:" and not database.startswith("file:")
+
+
 def _ensure_sqlite_dir(database: Optional[str], url: str) -> None:
-    if not database or database == ":memory:" or database.startswith("file:"):
+    if not _is_file(database):
         return
     folder = Path(database).expanduser().resolve().parent
     try:
