@@ -21,6 +21,7 @@ from aiohttp import web
 
 from kefu.desk import auth, delivery
 from kefu.desk.rasa_api import RasaApi, RasaUnavailable
+from kefu.desk.throttle import LoginThrottle
 from kefu.handoff import agents, escalations
 from kefu.handoff.priority import PRIORITY_NAMES, WAIT_TARGET_MINUTES
 from kefu.handoff.transcript import pushed_messages, transcript
@@ -30,6 +31,7 @@ logger = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 RASA = web.AppKey("rasa", RasaApi)
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
+THROTTLE = web.AppKey("throttle", LoginThrottle)
 MAX_BODY = 64 * 1024
 MAX_SENDER = 128
 
@@ -38,6 +40,7 @@ def make_app(rasa: Optional[RasaApi] = None, retry: bool = True) -> web.Applicat
     app = web.Application(middlewares=[auth.security_headers, json_errors, auth.require_login],
                           client_max_size=MAX_BODY)
     app[RASA] = rasa or RasaApi()
+    app[THROTTLE] = LoginThrottle()
     app[TEMPLATES] = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"),
         autoescape=jinja2.select_autoescape(["html"]), undefined=jinja2.StrictUndefined)
@@ -152,10 +155,18 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     if not auth.login_token_ok(request, str(form.get("login_token", ""))):
         return await login_page(request, "页面已过期，请重新登录。", status=403)
-    agent = await asyncio.to_thread(agents.authenticate, str(form.get("name", "")),
-                                    str(form.get("password", "")))
+    name, address, throttle = str(form.get("name", "")), request.remote or "", request.app[THROTTLE]
+    wait = throttle.wait_seconds(name, address)
+    if wait:
+        response = await login_page(
+            request, f"登录失败次数太多，为保护账号安全，请{-(-wait // 60)}分钟后再试。", status=429)
+        response.headers["Retry-After"] = str(wait)
+        return response
+    agent = await asyncio.to_thread(agents.authenticate, name, str(form.get("password", "")))
     if agent is None:
+        throttle.failed(name, address)
         return await login_page(request, "用户名或密码不正确。", status=401)
+    throttle.succeeded(name)
     token, _ = await asyncio.to_thread(agents.start_session, agent)
     response = web.HTTPFound("/")
     auth.set_session_cookie(response, token)
