@@ -210,6 +210,10 @@ def cprofile_agent(stack: bc.Stack, action_url: str, top: int) -> dict:
     async def run() -> dict:
         agent = await load_agent(model_path=str(bc.MODEL), endpoints=endpoints)
         load_seconds = time.perf_counter() - load_start
+        import gc
+
+        gc.collect()
+        gc.freeze()  # as kefu.server does once the model is loaded
 
         async def conversation(messages: List[str]) -> List[float]:
             sender, replies, times = f"cprof-{uuid.uuid4().hex[:8]}", [], []
