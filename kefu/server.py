@@ -24,7 +24,8 @@ million objects) at every full collection, in the middle of turns; once the mode
 loaded those objects are frozen out of its sight (`gc.freeze`).
 
 Rasa also opened a new HTTP session, so a new TCP connection, for every action call;
-the action endpoint now keeps one session with keep-alive connections.
+the action endpoint now keeps one session with keep-alive connections, and writes the
+request (the whole tracker) with ujson, a Rasa dependency, in UTF-8 rather than escapes.
 """
 import sys
 from functools import lru_cache
@@ -145,6 +146,17 @@ def _pooled_sqlite_engine_kwargs(original):
 KEEP_ALIVE_SECONDS = 2
 
 
+def _request_json(value) -> str:
+    import json
+
+    import ujson
+
+    try:
+        return ujson.dumps(value, ensure_ascii=False, escape_forward_slashes=False)
+    except (TypeError, ValueError, OverflowError):  # e.g. NaN: let json decide, as before
+        return json.dumps(value)
+
+
 class _KeptOpen:
     """`async with` over a session that stays open for the next request."""
 
@@ -172,7 +184,7 @@ def _kept_session(self):
         session = aiohttp.ClientSession(
             headers=self.headers, auth=auth,
             timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
-            connector=aiohttp.TCPConnector(keepalive_timeout=KEEP_ALIVE_SECONDS))
+            json_serialize=_request_json, connector=aiohttp.TCPConnector(keepalive_timeout=KEEP_ALIVE_SECONDS))
         self._kefu_session = kept = (loop, session)
     return _KeptOpen(kept[1])
 

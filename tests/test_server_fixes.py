@@ -153,3 +153,20 @@ def test_action_calls_reuse_one_connection():
     answers = asyncio.run(scenario())
     assert [a["got"]["n"] for a in answers] == [0, 1, 2]
     assert len(set(peers)) == 1  # one keep-alive connection for all three calls
+
+
+@pytest.mark.parametrize("value", [
+    {"tracker": {"events": [{"event": "user", "text": "盖子裂了😡 a/b \\"quoted\\"", "timestamp": 1795586911.764087}]}},
+    {"nan": float("nan")},
+])
+def test_action_requests_are_the_same_json(value):
+    import json
+    import math
+
+    from kefu.server import _request_json
+
+    again = json.loads(_request_json(value))
+    if "nan" in value:
+        assert math.isnan(again["nan"])
+    else:
+        assert again == value
