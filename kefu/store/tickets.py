@@ -8,6 +8,9 @@ Times are naive local time.
 
 from __future__ import annotations
 
+import random
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Optional
@@ -36,7 +39,10 @@ DEFAULT_OWNER = {
 }
 
 OPEN_STATUSES = ("open", "in_progress")
-_ID_ATTEMPTS = 5  # two writers may pick the same next sequence number; retry
+_ID_ATTEMPTS = 10  # writers in other processes may pick the same next number; retry
+# Writers in this process take turns: with SQLite's write-ahead log, readers don't wait
+# for a writer, so concurrent threads would all read the same last id and collide.
+_create_lock = threading.Lock()
 
 
 class TicketNotFound(LookupError):
@@ -126,13 +132,14 @@ def create_ticket(category: str, problem: str = "", *, remedy: Optional[str] = N
     created_at = now or local_now()
     for attempt in range(_ID_ATTEMPTS):
         try:
-            with session_scope(engine) as session:
+            with _create_lock, session_scope(engine) as session:
                 ticket = insert_ticket(session, created_at=created_at, **fields)
                 session.flush()
                 return ticket_info(ticket)
         except IntegrityError:
             if attempt == _ID_ATTEMPTS - 1:
                 raise
+            time.sleep(random.uniform(0.005, 0.05))  # let the other process finish
     raise AssertionError("unreachable")
 
 
