@@ -229,6 +229,9 @@ def cprofile_agent(stack: bc.Stack, action_url: str, top: int) -> dict:
         profiler.enable()
         times = await conversation(bc.CONVERSATIONS[0])
         profiler.disable()
+        kept = getattr(agent.action_endpoint, "_kefu_session", None)  # kefu.server's keep-alive session
+        if kept:
+            await kept[1].close()
         return {"load_seconds": load_seconds, "turn_ms": times, "profiler": profiler}
 
     result = asyncio.run(run())
