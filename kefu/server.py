@@ -1,31 +1,25 @@
 """Run Rasa with kefu's fixes: `python -m kefu.server run --enable-api …` (same arguments as `rasa`).
 
-Two hot spots of Rasa 3.6, found by `bench/profile_turn.py`, answered without changing
-what Rasa decides:
+Hot spots of Rasa 3.6 under load (found by sampling the server, see bench/README.md),
+answered without changing what Rasa decides (tests/test_server_fixes.py):
 
-* Every action server reply is checked with `jsonschema.validate`, which re-checks the
-  large schema itself and then tries each event against all 23 event schemas of a
-  `oneOf` (about 5 ms a call, three calls a turn). The event schemas differ by the
-  constant `event` name, so an event can only ever match the schemas of its own name:
-  checking just those gives the same verdict. Anything the quick check refuses goes
-  through the full check, so a bad reply fails with the very error Rasa reports.
-* Each stored event is turned back into its class by walking every `Event` subclass
-  (`resolve_by_type`) — on every turn, for every event of the conversation. The class of
-  a name does not change once found, so it is remembered.
-
-And the SQLite tracker store opened and closed a database connection for every read and
-write (SQLAlchemy 1.4 gives file SQLite no pool), closing meant a checkpoint, and every
-commit an fsync: it now keeps its connections in a pool and uses the same write-ahead log
-as kefu's own store (`kefu.store.db.use_write_ahead_log`). Reading a conversation built an
-ORM object per stored event only to read its `data` column; it now reads just that column.
-
-Python's cycle collector walked the whole heap (TensorFlow and the model: about a
-million objects) at every full collection, in the middle of turns; once the model is
-loaded those objects are frozen out of its sight (`gc.freeze`).
-
-Rasa also opened a new HTTP session, so a new TCP connection, for every action call;
-the action endpoint now keeps one session with keep-alive connections, and writes the
-request (the whole tracker) with ujson, a Rasa dependency, in UTF-8 rather than escapes.
+* Action replies: `jsonschema.validate` re-checked the large schema itself and tried each
+  event against all 23 event schemas of a `oneOf` (about 5 ms a call, three calls a
+  turn). The event schemas differ by their constant `event` name, so an event is checked
+  against its own name's schema only; anything refused goes through the full check, so a
+  bad reply fails with the very error Rasa reports.
+* Stored events were turned back into classes by walking every `Event` subclass, for
+  every event on every turn; the class of a name is now remembered.
+* The SQLite tracker store opened a connection for every read and write (SQLAlchemy 1.4
+  gives file SQLite no pool), checkpointed on close and synced every commit: it now keeps
+  pooled connections with kefu's write-ahead log (`kefu.store.db.use_write_ahead_log`),
+  and reads only the `data` column instead of building an ORM object per event.
+* Python's cycle collector walked the whole heap (TensorFlow and the model: about a
+  million objects) at full collections in the middle of turns; once the model is loaded
+  those objects are frozen out of its sight (`gc.freeze`).
+* Every action call opened a new HTTP session and TCP connection: the endpoint now keeps
+  one session with keep-alive connections and writes the request (the whole tracker)
+  with ujson, a Rasa dependency, in UTF-8 rather than escapes.
 """
 import sys
 from functools import lru_cache
@@ -104,7 +98,7 @@ def _remembering_resolve_by_type(original):
                 known[type_name] = found
         return found
 
-    resolve_by_type.kefu_remembers = True
+    resolve_by_type.kefu_fix = True
     return staticmethod(resolve_by_type)
 
 
@@ -137,7 +131,7 @@ def _pooled_sqlite_engine_kwargs(original):
         # hands a connection to one session at a time.
         return {"poolclass": QueuePool, "connect_args": {"check_same_thread": False, "timeout": 15}}
 
-    create_engine_kwargs.kefu_pools = True
+    create_engine_kwargs.kefu_fix = True
     return create_engine_kwargs
 
 
@@ -194,7 +188,7 @@ def _only_event_data(original):
         query = original(self, session, sender_id, fetch_events_from_all_sessions)
         return query.with_entities(self.SQLEvent.data)  # rows with `.data`, same order and count
 
-    event_query.kefu_lean = True
+    event_query.kefu_fix = True
     return event_query
 
 
@@ -207,31 +201,31 @@ def _freezing_after_load(original):
         gc.freeze()  # what exists now lives as long as the server: never scan it again
         return agent
 
-    load_agent_on_start.kefu_freezes = True
+    load_agent_on_start.kefu_fix = True
     return load_agent_on_start
 
 
-def apply_fixes() -> None:
-    from rasa.core.actions.action import RemoteAction
-    from rasa.shared.core.events import Event
+def _replace_once(owner, name: str, make) -> None:
+    """`owner.name = make(owner.name)`, unless done already (apply_fixes may run twice)."""
+    current = getattr(owner, name)
+    if not getattr(current, "kefu_fix", False):
+        setattr(owner, name, make(current))
 
+
+def apply_fixes() -> None:
     import rasa.core.run as run
     import rasa.core.tracker_store as tracker_store
+    from rasa.core.actions.action import RemoteAction
+    from rasa.shared.core.events import Event
     from rasa.utils.endpoints import EndpointConfig
 
-    _sqlite_tracker_store_uses_write_ahead_log()
-    if not getattr(tracker_store.create_engine_kwargs, "kefu_pools", False):
-        tracker_store.create_engine_kwargs = _pooled_sqlite_engine_kwargs(tracker_store.create_engine_kwargs)
-    EndpointConfig.session = _kept_session
-    if not getattr(run.load_agent_on_start, "kefu_freezes", False):
-        run.load_agent_on_start = _freezing_after_load(run.load_agent_on_start)
-    sql_store = tracker_store.SQLTrackerStore
-    if not getattr(sql_store._event_query, "kefu_lean", False):
-        sql_store._event_query = _only_event_data(sql_store._event_query)
-
     RemoteAction._validate_action_result = _validate_action_result
-    if not getattr(Event.resolve_by_type, "kefu_remembers", False):
-        Event.resolve_by_type = _remembering_resolve_by_type(Event.resolve_by_type)
+    EndpointConfig.session = _kept_session
+    _replace_once(Event, "resolve_by_type", _remembering_resolve_by_type)
+    _replace_once(tracker_store, "create_engine_kwargs", _pooled_sqlite_engine_kwargs)
+    _replace_once(tracker_store.SQLTrackerStore, "_event_query", _only_event_data)
+    _replace_once(run, "load_agent_on_start", _freezing_after_load)
+    _sqlite_tracker_store_uses_write_ahead_log()
 
 
 def main() -> None:
