@@ -41,17 +41,13 @@ import argparse
 import asyncio
 import json
 import os
-import random
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -64,6 +60,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench" / "bare"))
 
 import make_bare  # noqa: E402
+
+sys.path.insert(0, str(ROOT))
+from kefu.wait import free_port, wait_until_up  # noqa: E402,F401 (profile_turn uses free_port from here)
 
 MODEL = ROOT / "models" / "kefu.tar.gz"
 VENV_BIN = Path(sys.executable).parent
@@ -92,23 +91,8 @@ CONVERSATIONS: List[List[str]] = [
 
 
 # --------------------------------------------------------------------------- servers
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
-def wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: float = 300) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{url} exited early:\n{log.read_text(errors='replace')[-3000:]}")
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return
-        except (urllib.error.URLError, OSError):
-            time.sleep(0.5)
-    raise RuntimeError(f"{url} did not come up in {timeout:.0f} s:\n{log.read_text(errors='replace')[-3000:]}")
 
 
 def cpu_seconds(pid: int) -> float:
@@ -189,8 +173,8 @@ class Stack:
                         {"action_url": f"http://127.0.0.1:{action_port}"})
 
         def wait() -> None:
-            wait_until_up(f"http://127.0.0.1:{action_port}/health", actions, action_log)
-            wait_until_up(server.url + "/", rasa, rasa_log)
+            wait_until_up(f"http://127.0.0.1:{action_port}/health", actions, action_log, timeout=300)
+            wait_until_up(server.url + "/", rasa, rasa_log, timeout=300)
         return server, wait
 
     def start_bare(self, model: Path) -> tuple:
@@ -205,7 +189,7 @@ class Stack:
                           "--port", str(port), "--model", str(model), "--credentials", "credentials.yml"],
             folder, env)
         server = Server("bare", f"http://127.0.0.1:{port}", self.token, {"rasa": rasa}, {"rasa": log})
-        return server, lambda: wait_until_up(server.url + "/", rasa, log)
+        return server, lambda: wait_until_up(server.url + "/", rasa, log, timeout=300)
 
     def stop(self) -> None:
         for process in self.processes:

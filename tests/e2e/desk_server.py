@@ -6,7 +6,6 @@ tests/conftest.py).  Nothing here is a stub: the desk is ``python -m kefu.desk s
 from __future__ import annotations
 
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -17,13 +16,11 @@ from typing import Optional
 import requests
 from sqlalchemy import create_engine, text
 
+from kefu.wait import free_port  # noqa: F401 (tests import it from here too)
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class DeskProcess:
