@@ -124,8 +124,10 @@ def _pooled_sqlite_engine_kwargs(original):
         from sqlalchemy.engine import make_url
         from sqlalchemy.pool import QueuePool
 
+        from kefu.store.db import is_sqlite_file
+
         parsed = make_url(url) if isinstance(url, str) else url
-        if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        if parsed.get_backend_name() != "sqlite" or not is_sqlite_file(parsed.database):
             return original(url)
         # Rasa's server uses its connections from one event loop thread; the pool only
         # hands a connection to one session at a time.

@@ -84,7 +84,7 @@ def _open_engine(url: str) -> Engine:
     connect_args = {"check_same_thread": False, "timeout": 15} if is_sqlite else {}
     # SQLAlchemy 1.4 gives a SQLite file no pool: a new connection (and its pragmas) for
     # every lookup. Keep them, as it does for other databases.
-    pooling = {"poolclass": QueuePool} if is_sqlite and _is_file(parsed.database) else {}
+    pooling = {"poolclass": QueuePool} if is_sqlite and is_sqlite_file(parsed.database) else {}
     try:
         engine = create_engine(url, future=True, pool_pre_ping=not is_sqlite,
                                connect_args=connect_args, **pooling)
@@ -101,12 +101,13 @@ def _open_engine(url: str) -> Engine:
     return engine
 
 
-def _is_file(database: Optional[str]) -> bool:
+def is_sqlite_file(database: Optional[str]) -> bool:
+    """A SQLite database path (not in memory, not a `file:` URI)."""
     return bool(database) and database != ":memory:" and not database.startswith("file:")
 
 
 def _ensure_sqlite_dir(database: Optional[str], url: str) -> None:
-    if not _is_file(database):
+    if not is_sqlite_file(database):
         return
     folder = Path(database).expanduser().resolve().parent
     try:
