@@ -58,9 +58,23 @@ def tracker_store_config(endpoints: Optional[str] = None) -> Dict[str, Any]:
         config = read_endpoint_config(path, "tracker_store")
     except RasaException as error:
         raise TrackerStoreUnavailable(f"{path}: {error}") from error
-    if config is None or (config.type or "").upper() != "SQL":
+    if config is None or not is_sql_store(config.type or ""):
         raise TrackerStoreUnavailable(f"{path} has no SQL tracker_store")
     return dict(config.kwargs)
+
+
+def is_sql_store(store_type: str) -> bool:
+    """`SQL`, or the module path of a subclass of Rasa's SQL store (kefu's caching one)."""
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.utils.common import class_from_module_path
+
+    if store_type.upper() == "SQL":
+        return True
+    try:
+        store_class = class_from_module_path(store_type)
+    except (ImportError, AttributeError):
+        return False
+    return isinstance(store_class, type) and issubclass(store_class, SQLTrackerStore)
 
 
 def database_url(config: Dict[str, Any]):

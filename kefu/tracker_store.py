@@ -1,0 +1,125 @@
+"""Rasa's SQL tracker store, with each conversation kept in memory between its turns.
+
+Rasa reads a conversation back from the database at the start of every message (every
+stored event parsed and replayed into a new tracker), and before saving counts the
+stored events to know which are new: about a quarter of the server's time per turn
+(bench/README.md). This store keeps the tracker it saved and hands it back at the next
+message, and writes the new events with one statement.
+
+The database stays the truth, and the cache never answers for it blindly:
+* a cached tracker is handed out once: `retrieve` takes it out of the cache and `save`
+  puts it back, so a reader that never saves (the tracker API) sends the next turn to
+  the database;
+* before it is handed out, the id of the conversation's last stored event is compared
+  with the one the cache saw written: anything written by another process (a second
+  server) sends the turn to the database;
+* only a tracker this store read is kept, and not when it starts a new session (the
+  database gives back only the latest session, the tracker in memory would hold them
+  all);
+* nothing is kept before the database confirmed the write.
+
+Configured in endpoints.yml: `type: kefu.tracker_store.CachingSQLTrackerStore`, with the
+SQL store's own keys and `cache_size` (conversations kept, least recently used dropped).
+"""
+import itertools
+import json
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any, Dict, Optional, Text
+
+import sqlalchemy as sa
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import SessionStarted
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
+
+logger = logging.getLogger(__name__)
+DEFAULT_CACHE_SIZE = 1000
+
+
+@dataclass
+class _Kept:
+    tracker: DialogueStateTracker
+    stored: int  # how many of tracker.events are in the database
+    last_id: Optional[int]  # id of the conversation's last stored event
+
+
+class CachingSQLTrackerStore(SQLTrackerStore):
+    """SQLTrackerStore that skips re-reading a conversation it wrote itself."""
+
+    def __init__(self, *args: Any, cache_size: int = DEFAULT_CACHE_SIZE, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.cache_size = max(0, int(cache_size))
+        self._kept: "OrderedDict[Text, _Kept]" = OrderedDict()  # between turns
+        self._lent: "OrderedDict[Text, _Kept]" = OrderedDict()  # handed out, not yet saved
+        self.hits = self.misses = 0
+        # Built once: building SQLAlchemy statements costs more than SQLite running them.
+        events = self.SQLEvent.__table__
+        self._insert_events = events.insert()
+        self._last_id_query = sa.select(sa.func.max(events.c.id)).where(
+            events.c.sender_id == sa.bindparam("sender_id"))
+
+    async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
+        kept = self._kept.pop(sender_id, None)
+        if kept is not None and kept.last_id == self._last_event_id(sender_id):
+            self.hits += 1
+            self._lend(sender_id, kept)
+            return kept.tracker
+        self.misses += 1
+        tracker = await super().retrieve(sender_id)
+        if tracker is not None:
+            self._lend(sender_id, _Kept(tracker, len(tracker.events), None))
+        return tracker
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        await self.stream_events(tracker)
+        sender_id = tracker.sender_id
+        lent = self._lent.pop(sender_id, None)
+        ours = lent is not None and lent.tracker is tracker
+        if ours:
+            stored = lent.stored
+        else:  # a tracker this store did not hand out: ask the database, as Rasa does
+            with self.session_scope() as session:
+                stored = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).count()
+        new_events = list(itertools.islice(tracker.events, stored, None))
+        with self.engine.begin() as connection:
+            if new_events:
+                connection.execute(self._insert_events, [self._row(sender_id, event) for event in new_events])
+            last_id = connection.execute(self._last_id_query, {"sender_id": sender_id}).scalar()
+        kept = _Kept(tracker, stored + len(new_events), last_id)
+        if not ours and stored == 0:
+            # A new conversation: its creator goes on with this tracker and saves it again.
+            self._lend(sender_id, kept)
+        elif ours and not any(isinstance(event, SessionStarted) for event in new_events):
+            self._keep(sender_id, kept)  # the database now holds exactly tracker.events
+        logger.debug(f"Tracker with sender_id '{sender_id}' stored to database")
+
+    def _keep(self, sender_id: Text, kept: _Kept) -> None:
+        if self.cache_size:
+            self._kept[sender_id] = kept
+            self._kept.move_to_end(sender_id)
+            while len(self._kept) > self.cache_size:
+                self._kept.popitem(last=False)
+
+    def _lend(self, sender_id: Text, kept: _Kept) -> None:
+        self._lent[sender_id] = kept
+        self._lent.move_to_end(sender_id)
+        while len(self._lent) > max(self.cache_size, 1):
+            self._lent.popitem(last=False)
+
+    def _row(self, sender_id: Text, event) -> Dict[Text, Any]:
+        """The columns Rasa's own save writes for one event."""
+        data = event.as_dict()
+        return {
+            "sender_id": sender_id,
+            "type_name": event.type_name,
+            "timestamp": data.get("timestamp"),
+            "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+            "action_name": data.get("name"),
+            "data": json.dumps(data),
+        }
+
+    def _last_event_id(self, sender_id: Text) -> Optional[int]:
+        with self.engine.connect() as connection:
+            return connection.execute(self._last_id_query, {"sender_id": sender_id}).scalar()
