@@ -118,6 +118,10 @@ class Server:
     def cpu(self) -> float:
         return sum(cpu_seconds(p.pid) for p in self.processes.values())
 
+    def rasa_cpu(self) -> float:
+        """The Rasa process alone: one core's worth at most, what limits the closed loop."""
+        return cpu_seconds(self.processes["rasa"].pid)
+
 
 class Stack:
     """Starts kefu and/or bare servers in a private folder; stops them on exit."""
@@ -232,6 +236,7 @@ class Record:
     missing_buttons: int = 0
     seconds: float = 0.0
     cpu_seconds: float = 0.0
+    rasa_cpu_seconds: float = 0.0
 
     def error(self, kind: str) -> None:
         self.errors[kind] = self.errors.get(kind, 0) + 1
@@ -241,7 +246,7 @@ class Record:
         for kind, count in other.errors.items():
             self.errors[kind] = self.errors.get(kind, 0) + count
         for name in ("empty_replies", "conversations_started", "conversations_finished",
-                     "tickets_promised", "missing_buttons", "seconds", "cpu_seconds"):
+                     "tickets_promised", "missing_buttons", "seconds", "cpu_seconds", "rasa_cpu_seconds"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
@@ -270,6 +275,7 @@ def summary(record: Record) -> dict:
         "max_ms": max(record.latencies_ms) if turns else float("nan"),
         "turns_per_s": turns / record.seconds if record.seconds else 0.0,
         "cpu_ms_per_turn": 1000 * record.cpu_seconds / turns if turns else float("nan"),
+        "rasa_cpu_ms_per_turn": 1000 * record.rasa_cpu_seconds / turns if turns else float("nan"),
         "seconds": record.seconds,
         "empty_replies": record.empty_replies,
         "conversations_started": record.conversations_started,
@@ -351,7 +357,7 @@ async def drive(server: Server, customers: int, seconds: float, think: float,
     timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
-        cpu_before = server.cpu()
+        cpu_before, rasa_cpu_before = server.cpu(), server.rasa_cpu()
         start = time.monotonic()
         deadline = start + seconds
         spread = think or 0.0  # customers arrive spread over one think time
@@ -360,6 +366,7 @@ async def drive(server: Server, customers: int, seconds: float, think: float,
         if record is not None:
             record.seconds += time.monotonic() - start
             record.cpu_seconds += server.cpu() - cpu_before
+            record.rasa_cpu_seconds += server.rasa_cpu() - rasa_cpu_before
 
 
 async def settle(server: Server, limit: float = 60.0) -> float:
@@ -420,16 +427,17 @@ def ratio(a: float, b: float) -> float:
 
 def print_phase(title: str, kefu: dict, bare: dict) -> None:
     print(f"\n{title}")
-    header = f"  {'':<6}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}{'turns/s':>9}{'cpu ms/turn':>12}{'turns':>7}{'errors':>8}"
+    header = f"  {'':<6}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}{'turns/s':>9}{'cpu ms/turn':>12}{'rasa cpu':>9}{'turns':>7}{'errors':>8}"
     print(header)
     for name, s in (("kefu", kefu), ("bare", bare)):
         errors = str(s["error_count"]) + (f" {s['errors']}" if s["error_count"] else "")
         print(f"  {name:<6}{fmt(s['p50_ms']):>9}{fmt(s['p95_ms']):>9}{fmt(s['p99_ms']):>9}{fmt(s['max_ms']):>9}"
-              f"{fmt(s['turns_per_s']):>9}{fmt(s['cpu_ms_per_turn']):>12}{s['turns']:>7}{errors:>8}")
+              f"{fmt(s['turns_per_s']):>9}{fmt(s['cpu_ms_per_turn']):>12}{fmt(s['rasa_cpu_ms_per_turn']):>9}{s['turns']:>7}{errors:>8}")
     print(f"  {'ratio':<6}{fmt(ratio(kefu['p50_ms'], bare['p50_ms']), 2):>9}"
           f"{fmt(ratio(kefu['p95_ms'], bare['p95_ms']), 2):>9}{fmt(ratio(kefu['p99_ms'], bare['p99_ms']), 2):>9}"
           f"{fmt(ratio(kefu['max_ms'], bare['max_ms']), 2):>9}{fmt(ratio(kefu['turns_per_s'], bare['turns_per_s']), 2):>9}"
-          f"{fmt(ratio(kefu['cpu_ms_per_turn'], bare['cpu_ms_per_turn']), 2):>12}   (kefu/bare)")
+          f"{fmt(ratio(kefu['cpu_ms_per_turn'], bare['cpu_ms_per_turn']), 2):>12}"
+          f"{fmt(ratio(kefu['rasa_cpu_ms_per_turn'], bare['rasa_cpu_ms_per_turn']), 2):>9}   (kefu/bare)")
     print(f"  kefu conversations: {kefu['conversations_started']} started, {kefu['conversations_finished']} "
           f"finished, {kefu['tickets_promised']} ended with a ticket; empty replies {kefu['empty_replies']}, "
           f"missing buttons {kefu['missing_buttons']}")
