@@ -61,6 +61,13 @@ async def open_session(store, sender):
     await store.save(tracker)
 
 
+async def started(store, sender):
+    """A conversation two turns in: from now on it is in the cache."""
+    await open_session(store, sender)
+    await turn(store, sender, "第一句", "listen")
+    await turn(store, sender, "第二句", "share")
+
+
 def test_later_turns_come_from_memory_and_match_the_database(db):
     async def scenario():
         store = caching(db)
@@ -101,9 +108,7 @@ def test_events_are_written_once_with_rasas_columns(db):
 def test_a_write_by_another_process_sends_the_turn_to_the_database(db):
     async def scenario():
         store = caching(db)
-        await open_session(store, "c1")
-        await turn(store, "c1", "第一句", "listen")
-        await turn(store, "c1", "第二句", "share")
+        await started(store, "c1")
         other = rasas_own(db)  # e.g. a second server handled one message
         tracker = await other.retrieve("c1")
         tracker.update(SlotSet("order_id", "KF20261101"))
@@ -119,9 +124,7 @@ def test_a_write_by_another_process_sends_the_turn_to_the_database(db):
 def test_a_reader_that_does_not_save_leaves_the_next_turn_to_the_database(db):
     async def scenario():
         store = caching(db)
-        await open_session(store, "c1")
-        await turn(store, "c1", "第一句", "listen")
-        await turn(store, "c1", "第二句", "share")
+        await started(store, "c1")
         looked_at = await store.retrieve("c1")  # e.g. GET /conversations/c1/tracker
         looked_at.update(SlotSet("order_id", "never saved"))
         again = await store.retrieve("c1")
@@ -134,9 +137,7 @@ def test_a_reader_that_does_not_save_leaves_the_next_turn_to_the_database(db):
 def test_a_new_session_is_read_back_from_the_database(db):
     async def scenario():
         store = caching(db)
-        await open_session(store, "c1")
-        await turn(store, "c1", "第一句", "listen")
-        await turn(store, "c1", "第二句", "share")
+        await started(store, "c1")
         await open_session(store, "c1")  # the session expired
         tracker = await store.retrieve("c1")
         assert state(tracker) == state(await rasas_own(db).retrieve("c1"))
@@ -166,9 +167,7 @@ def test_the_cache_keeps_at_most_cache_size_conversations(db):
     async def scenario():
         store = caching(db, cache_size=2)
         for sender in ("a", "b", "c"):
-            await open_session(store, sender)
-            await turn(store, sender, "你好", "listen")
-            await turn(store, sender, "在吗", "share")
+            await started(store, sender)
         assert list(store._kept) == ["b", "c"]
         hits = store.hits
         await store.retrieve("a")
@@ -180,9 +179,7 @@ def test_the_cache_keeps_at_most_cache_size_conversations(db):
 def test_a_dead_database_fails_the_turn_instead_of_answering_from_memory(db, tmp_path):
     async def scenario():
         store = caching(db)
-        await open_session(store, "c1")
-        await turn(store, "c1", "第一句", "listen")
-        await turn(store, "c1", "第二句", "share")
+        await started(store, "c1")
         store.engine.dispose()
         with sa.create_engine(f"sqlite:///{db}").begin() as connection:
             connection.execute(sa.text("drop table events"))
