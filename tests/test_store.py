@@ -529,3 +529,36 @@ def test_cli_unwritable_database_fails_clearly(tmp_path):
 
 def test_cli_rejects_bad_limit(url):
     assert run_cli("orders", "--limit", "0", url=url).returncode == 2
+
+
+def test_one_order_is_read_with_one_query_and_matches_the_list(lookup, engine):
+    from sqlalchemy import event
+
+    statements = []
+    event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    several = [order for order in lookup.list_orders() if len(order.items) > 1]
+    assert several, "the demo data has orders of several items"
+    statements.clear()
+    order = lookup.get(several[0].order_id)
+    assert len(statements) == 1
+    assert order == several[0]
+
+
+def test_a_message_looks_each_order_up_once():
+    from kefu.complaint.records import StoreRecords
+
+    class CountingLookup:
+        calls = 0
+
+        def get(self, order_id):
+            self.calls += 1
+            return None if order_id == "KF00000000" else order_id
+
+        def by_phone(self, phone):
+            return []
+
+    lookup = CountingLookup()
+    records = StoreRecords(lookup)
+    assert [records.find_order("KF20261101") for _ in range(3)] == ["KF20261101"] * 3
+    assert records.find_order("KF00000000") is None and records.find_order("KF00000000") is None
+    assert lookup.calls == 2

@@ -16,9 +16,12 @@ class StoreRecords:
         self.lookup = lookup or orders.SqlOrderLookup()
         self.sender_id = sender_id
         self.channel = channel
+        self._orders: Dict[str, Any] = {}  # this message's lookups: one query per order
 
     def find_order(self, order_id: str):
-        return self.lookup.get(order_id)
+        if order_id not in self._orders:
+            self._orders[order_id] = self.lookup.get(order_id)
+        return self._orders[order_id]
 
     def beyond_authority(self, slots: Dict[str, Any], remedy: str) -> bool:
         """A refund or compensation paying more than the bot may grant goes to a person."""

@@ -16,7 +16,7 @@ from typing import Optional, Protocol, runtime_checkable
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from kefu.store.db import local_now, session_scope
 from kefu.store.models import Order
@@ -111,7 +111,9 @@ class SqlOrderLookup:
         canonical = normalize_order_id(order_id)
         if canonical is None:
             return None
-        found = self._query(select(Order).where(Order.order_id == canonical))
+        # One order: one joined query instead of three (order, then its items and customer).
+        found = self._query(select(Order).where(Order.order_id == canonical),
+                            joinedload(Order.items), joinedload(Order.customer))
         return found[0] if found else None
 
     def by_phone(self, phone: str) -> list[OrderInfo]:
@@ -131,10 +133,10 @@ class SqlOrderLookup:
             query = query.limit(limit)
         return self._query(query)
 
-    def _query(self, query) -> list[OrderInfo]:
-        query = query.options(selectinload(Order.items), selectinload(Order.customer))
+    def _query(self, query, *loading) -> list[OrderInfo]:
+        query = query.options(*(loading or (selectinload(Order.items), selectinload(Order.customer))))
         with session_scope(self._engine) as session:
-            return [order_info(order) for order in session.execute(query).scalars()]
+            return [order_info(order) for order in session.execute(query).unique().scalars()]
 
 
 def order_info(order: Order) -> OrderInfo:
