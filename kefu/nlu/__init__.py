@@ -1,0 +1,1 @@
+"""NLU components of kefu (Rasa graph components)."""
