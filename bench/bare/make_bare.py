@@ -19,8 +19,8 @@ project's cache (``.rasa/cache``), so components whose fingerprints match the on
 The model is cached as ``.kefu/bench/bare-model.tar.gz`` with ``bare-model.json``
 (input digest, training seconds, which components were restored or trained); it is
 retrained only when an input changes (config, NLU data, dictionary, emotion data and
-the emotion component's code, the domain's intents/entities/session config, the Rasa
-version, ``GENERATOR_VERSION``).
+the emotion component's code, kefu's intent classifier ``kefu/nlu``, the domain's
+intents/entities/session config, the Rasa version, ``GENERATOR_VERSION``).
 
 Run: .venv/bin/python bench/bare/make_bare.py [--force] [--keep-project]
 """
@@ -119,6 +119,7 @@ def input_digest() -> str:
     for folder in ("data/nlu", "data/dict", "data/emotion"):
         parts += _files(ROOT / folder)
     parts += [ROOT / "kefu" / "emotion" / name for name in EMOTION_SOURCES]
+    parts += _files(ROOT / "kefu" / "nlu")  # kefu's intent classifier: its code is the model
     for path in parts:
         digest.update(str(path.relative_to(ROOT)).encode())
         digest.update(path.read_bytes() if path.exists() else b"")
