@@ -99,3 +99,13 @@ def test_cue_regexes_compile_and_are_no_entities():
         pattern = re.compile(item["examples"].strip().lstrip("- "))
         assert pattern.search("东西坏了") or pattern.search("我要投诉")
         assert not pattern.search("你好")
+
+
+def test_one_message_is_scored_on_the_features_it_was_trained_on(trained):
+    import numpy as np
+
+    storage, resource, context = trained
+    loaded = LinearIntentClassifier.load({}, storage, resource, context)
+    messages = [featurize(text) for text in ("坏了坏了谢谢", "快递", "慢慢慢", "谢谢快递")]
+    as_in_training = np.asarray(loaded._weighted(loaded._counts(messages)) @ loaded.coef.T + loaded.intercept)
+    assert np.allclose([loaded._scores(m) for m in messages], as_in_training)

@@ -199,11 +199,28 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
     # -- inference ----------------------------------------------------------------
 
     def predict_proba(self, messages: List[Message]) -> np.ndarray:
-        scores = self._weighted(self._counts(messages)) @ self.coef.T + self.intercept
-        scores = np.asarray(scores)
+        scores = np.array([self._scores(message) for message in messages])
         scores -= scores.max(axis=1, keepdims=True)
         p = np.exp(scores)
         return p / p.sum(axis=1, keepdims=True)
+
+    def _scores(self, message: Message) -> np.ndarray:
+        """The regression's scores for one message: the same features as in training, but
+        computed on the few non-zero counts only (building sparse matrices for one short
+        message cost ~20 ms, the whole rest of NLU ~10 ms)."""
+        blocks = _sentence_blocks(message)
+        scores = self.intercept.copy()
+        offset = 0
+        for origin, dim, idf in zip(self.origins, self.dims, self.idf):
+            block = blocks.get(origin)
+            if block is not None and block.shape[1] == dim and block.nnz:
+                columns = block.indices
+                values = block.data * idf[columns]
+                norm = np.sqrt(values @ values)
+                if norm:
+                    scores += self.coef[:, offset + columns] @ (values / norm)
+            offset += dim
+        return scores
 
     def process(self, messages: List[Message]) -> List[Message]:
         if self.coef is None or not messages:
