@@ -45,6 +45,16 @@ class _Kept:
     last_id: Optional[int]  # id of the conversation's last stored event
 
 
+def _remember(table: "OrderedDict[Text, _Kept]", sender_id: Text, kept: _Kept, limit: int) -> None:
+    """Put ``kept`` in ``table`` as the most recent; drop the least recent beyond ``limit``."""
+    if limit <= 0:
+        return
+    table[sender_id] = kept
+    table.move_to_end(sender_id)
+    while len(table) > limit:
+        table.popitem(last=False)
+
+
 class CachingSQLTrackerStore(SQLTrackerStore):
     """SQLTrackerStore that skips re-reading a conversation it wrote itself."""
 
@@ -96,17 +106,10 @@ class CachingSQLTrackerStore(SQLTrackerStore):
         logger.debug(f"Tracker with sender_id '{sender_id}' stored to database")
 
     def _keep(self, sender_id: Text, kept: _Kept) -> None:
-        if self.cache_size:
-            self._kept[sender_id] = kept
-            self._kept.move_to_end(sender_id)
-            while len(self._kept) > self.cache_size:
-                self._kept.popitem(last=False)
+        _remember(self._kept, sender_id, kept, self.cache_size)
 
     def _lend(self, sender_id: Text, kept: _Kept) -> None:
-        self._lent[sender_id] = kept
-        self._lent.move_to_end(sender_id)
-        while len(self._lent) > max(self.cache_size, 1):
-            self._lent.popitem(last=False)
+        _remember(self._lent, sender_id, kept, max(self.cache_size, 1))
 
     def _row(self, sender_id: Text, event) -> Dict[Text, Any]:
         """The columns Rasa's own save writes for one event."""
