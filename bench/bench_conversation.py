@@ -93,8 +93,6 @@ CONVERSATIONS: List[List[str]] = [
 # --------------------------------------------------------------------------- servers
 
 
-
-
 def cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of one process (Linux /proc)."""
     try:

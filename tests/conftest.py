@@ -21,10 +21,6 @@ MODEL = ROOT / "models" / "kefu.tar.gz"
 VENV_BIN = Path(sys.executable).parent
 
 
-
-
-
-
 class Servers:
     """URLs, token and helpers for the running Rasa and action servers."""
 

@@ -21,8 +21,6 @@ from kefu.wait import free_port  # noqa: F401 (tests import it from here too)
 ROOT = Path(__file__).resolve().parents[2]
 
 
-
-
 class DeskProcess:
     """One running desk; ``stop()`` and ``start()`` again to test a restart."""
 
