@@ -1,18 +1,14 @@
-"""Emotion across the conversation: run by Rasa on every customer message (slot mapping)."""
+"""Emotion across the conversation: run by Rasa on every customer message (slot mapping).
+
+``python -m kefu.server`` runs the same function inside Rasa instead of calling this
+action; a plain ``rasa run`` calls it here.
+"""
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action
 from rasa_sdk.events import SlotSet
 
-from kefu.emotion.trend import assess_trend
-
-HISTORY_TURNS = 10
-FURIOUS = 0.7  # anger this strong gets the strongest words of the Share step
-
-
-def tone_of(label: str, intensity: float) -> str:
-    """The Share step's wording key: anger splits into angry and furious."""
-    return "furious" if label == "angry" and intensity >= FURIOUS else label
+from kefu.emotion.tracking import emotion_slot_changes, tracked_since_message
 
 
 class TrackEmotion(Action):
@@ -22,26 +18,7 @@ class TrackEmotion(Action):
         return "action_track_emotion"
 
     async def run(self, dispatcher, tracker, domain) -> List[Dict[Text, Any]]:
-        latest = tracker.latest_message or {}
-        emotion = latest.get("emotion")
-        if not emotion or (latest.get("text") or "").startswith("/"):
-            return []  # a button press carries no feeling: keep what we knew
-        history = list(tracker.get_slot("emotion_history") or [])
-        history.append({"label": emotion["label"], "intensity": round(emotion["intensity"], 3),
-                        "signals": list(emotion.get("signals") or [])})
-        history = history[-HISTORY_TURNS:]
-        assessment = assess_trend(history)
-        already_marked = bool(tracker.get_slot("needs_human"))
-        values = {
-            "emotion": emotion["label"],
-            "emotion_intensity": emotion["intensity"],
-            "emotion_tone": tone_of(emotion["label"], emotion["intensity"]),
-            "emotion_trend": assessment.trend,
-            "emotion_history": history,
-            "needs_human": already_marked or assessment.needs_human,
-            "needs_human_reason": (tracker.get_slot("needs_human_reason") if already_marked
-                                   else assessment.reason),
-        }
-        # Only what changed: every event is stored and sent with each later action call.
-        return [SlotSet(name, value) for name, value in values.items()
-                if value != tracker.get_slot(name)]
+        newest_first = ((e.get("event"), e.get("name")) for e in reversed(tracker.events))
+        changes = emotion_slot_changes(tracker.latest_message, tracker.get_slot,
+                                       tracked_since_message(newest_first))
+        return [SlotSet(name, value) for name, value in changes.items()]

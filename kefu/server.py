@@ -17,6 +17,10 @@ answered without changing what Rasa decides (tests/test_server_fixes.py):
 * Python's cycle collector walked the whole heap (TensorFlow and the model: about a
   million objects) at full collections in the middle of turns; once the model is loaded
   those objects are frozen out of its sight (`gc.freeze`).
+* Emotion tracking, the slot mapping action run after every customer message, is a pure
+  function of that message and the emotion slots (`kefu.emotion.tracking`): it runs here
+  instead of sending the whole tracker to the action server, which keeps the same action
+  for a plain `rasa run`. It was a third of the action calls.
 * Every action call opened a new HTTP session and TCP connection: the endpoint now keeps
   one session with keep-alive connections and writes the request (the whole tracker)
   with ujson, a Rasa dependency, in UTF-8 rather than escapes.
@@ -207,6 +211,32 @@ def _freezing_after_load(original):
     return load_agent_on_start
 
 
+def _track_emotion(tracker):
+    from rasa.shared.core.events import SlotSet
+
+    from kefu.emotion.tracking import emotion_slot_changes, tracked_since_message
+
+    latest = tracker.latest_message
+    message = {**latest.parse_data, "text": latest.text} if latest else None
+    newest_first = ((e.type_name, getattr(e, "key", None)) for e in reversed(tracker.events))
+    changes = emotion_slot_changes(message, tracker.get_slot, tracked_since_message(newest_first))
+    return [SlotSet(name, value) for name, value in changes.items()]
+
+
+SLOT_ACTIONS_IN_PROCESS = {"action_track_emotion": _track_emotion}
+
+
+def _slot_actions_in_process(original):
+    async def run_custom_action(self, custom_action, output_channel, nlg, tracker, domain):
+        in_process = SLOT_ACTIONS_IN_PROCESS.get(custom_action)
+        if in_process is None:
+            return await original(self, custom_action, output_channel, nlg, tracker, domain)
+        return in_process(tracker)
+
+    run_custom_action.kefu_fix = True
+    return run_custom_action
+
+
 def _replace_once(owner, name: str, make) -> None:
     """`owner.name = make(owner.name)`, unless done already (apply_fixes may run twice)."""
     current = getattr(owner, name)
@@ -217,7 +247,7 @@ def _replace_once(owner, name: str, make) -> None:
 def apply_fixes() -> None:
     import rasa.core.run as run
     import rasa.core.tracker_store as tracker_store
-    from rasa.core.actions.action import RemoteAction
+    from rasa.core.actions.action import ActionExtractSlots, RemoteAction
     from rasa.shared.core.events import Event
     from rasa.utils.endpoints import EndpointConfig
 
@@ -227,6 +257,7 @@ def apply_fixes() -> None:
     _replace_once(tracker_store, "create_engine_kwargs", _pooled_sqlite_engine_kwargs)
     _replace_once(tracker_store.SQLTrackerStore, "_event_query", _only_event_data)
     _replace_once(run, "load_agent_on_start", _freezing_after_load)
+    _replace_once(ActionExtractSlots, "_run_custom_action", _slot_actions_in_process)
     _sqlite_tracker_store_uses_write_ahead_log()
 
 

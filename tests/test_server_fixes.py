@@ -1,4 +1,6 @@
 """kefu.server's compiled validator judges action server replies exactly as Rasa does."""
+import asyncio
+
 import jsonschema
 import pytest
 from rasa.core.actions.action import RemoteAction
@@ -170,3 +172,47 @@ def test_action_requests_are_the_same_json(value):
         assert math.isnan(again["nan"])
     else:
         assert again == value
+
+
+EMOTIONS_IN_A_ROW = [("neutral", 0.1, []), ("anxious", 0.4, []), ("angry", 0.6, ["exclaim"]),
+                     ("angry", 0.85, ["threat"]), ("angry", 0.85, ["threat"]), ("satisfied", 0.3, [])]
+
+
+def test_emotion_tracking_in_rasa_sets_what_the_action_server_would(monkeypatch):
+    """The in-process slot action and actions/emotion.py, message by message, give the same slots."""
+    from rasa.core.actions.action import ActionExtractSlots
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
+    from rasa.utils.endpoints import EndpointConfig
+    from rasa_sdk import Tracker
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.emotion import TrackEmotion
+    from kefu.server import apply_fixes
+
+    async def remote_call_is_not_made(*args, **kwargs):
+        raise AssertionError("action_track_emotion was sent to the action server")
+
+    apply_fixes()
+    monkeypatch.setattr(RemoteAction, "run", remote_call_is_not_made)
+    domain = Domain.load("domain.yml")
+    tracker = DialogueStateTracker.from_events("t-emotion", [ActionExecuted("action_listen")], domain.slots)
+    extract = ActionExtractSlots(EndpointConfig("http://127.0.0.1:9/webhook"))
+    button = ("/affirm", {"label": "neutral", "intensity": 0.0, "signals": []})
+    for text, emotion in [(f"第{i}条消息", {"label": label, "intensity": intensity, "signals": signals})
+                          for i, (label, intensity, signals) in enumerate(EMOTIONS_IN_A_ROW)] + [button]:
+        tracker.update(UserUttered(text, {"name": "inform", "confidence": 0.9},
+                                   parse_data={"text": text, "intent": {"name": "inform"}, "emotion": emotion}))
+        sdk_tracker = Tracker.from_dict(tracker.current_state(EventVerbosity.ALL))
+        expected = asyncio.run(TrackEmotion().run(CollectingDispatcher(), sdk_tracker, {}))
+        events = asyncio.run(extract.run(None, None, tracker, domain))
+        assert all(isinstance(event, SlotSet) for event in events)
+        assert {e.key: e.value for e in events} == {e["name"]: e["value"] for e in expected}
+        tracker.update_with_events(events, domain)
+        # a form opened by this message extracts again: the message still counts once
+        assert asyncio.run(extract.run(None, None, tracker, domain)) == []
+        sdk_tracker = Tracker.from_dict(tracker.current_state(EventVerbosity.ALL))
+        assert asyncio.run(TrackEmotion().run(CollectingDispatcher(), sdk_tracker, {})) == []
+    assert tracker.get_slot("needs_human") is True  # the run above did reach the interesting states
+    assert len(tracker.get_slot("emotion_history")) == len(EMOTIONS_IN_A_ROW)  # the button added none
