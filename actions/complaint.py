@@ -2,14 +2,15 @@
 import logging
 from typing import Any, Dict, List, Text
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import form_handover, hand_over_on_failure, handover
-from actions.reply import button, enter_step, say_text
+from actions.reply import WORDING_SLOTS, button, enter_step, say_text
 from kefu.complaint import form, policy
 from kefu.complaint.records import StoreRecords
+from kefu.complaint.steps import STEP_OF_SLOT
 
 ORDER_STATUS_NAMES = {
     "paid": "已付款、待发货", "shipped": "已发货", "in_transit": "运输中", "delivered": "已签收",
@@ -33,7 +34,12 @@ def message_of(tracker: Tracker) -> form.Message:
 
 class ValidateComplaintForm(FormValidationAction):
     """All of the form's validation in kefu.complaint.form; an empty result hands the
-    message to Rasa's rules (a digression), after which the form asks again."""
+    message to Rasa's rules (a digression), after which the form asks again.
+
+    It also asks the next question: the domain has no ``action_ask_<slot>`` and no
+    ``utter_ask_<slot>``, so Rasa's form asks nothing itself, and a message costs one
+    action call instead of two.
+    """
 
     def name(self) -> Text:
         return "validate_complaint_form"
@@ -42,14 +48,15 @@ class ValidateComplaintForm(FormValidationAction):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         slots = dict(tracker.slots)
+        records = records_for(tracker)
         fresh = answers_customer(tracker)
         logger.debug("validate (fresh message: %s), asking %s", fresh, slots.get("requested_slot"))
         if not fresh:
-            return [SlotSet("requested_slot", form.next_slot(slots))]
+            return ask_next(dispatcher, tracker, slots, records)
         stop = form_handover(tracker)  # e.g. the emotion mark set on this very message
         if stop:
             return stop
-        outcome = form.handle_message(slots, message_of(tracker), records_for(tracker))
+        outcome = form.handle_message(slots, message_of(tracker), records)
         for response, kwargs in outcome.replies:
             dispatcher.utter_message(response=response, **kwargs)
         if not outcome.updates:
@@ -59,7 +66,7 @@ class ValidateComplaintForm(FormValidationAction):
             return events + [SlotSet("requested_slot", None), ActiveLoop(None)] + handover(
                 outcome.updates["handoff_reason"])
         slots.update(outcome.updates)
-        return events + [SlotSet("requested_slot", form.next_slot(slots))]
+        return events + ask_next(dispatcher, tracker, slots, records)
 
 
 def answers_customer(tracker: Tracker) -> bool:
@@ -72,83 +79,71 @@ def answers_customer(tracker: Tracker) -> bool:
     return len(actions) >= 2 and actions[-2] == "action_listen"
 
 
-class AskAction(Action):
-    """Asks for one slot of the form, entering that slot's step first."""
+def ask_next(dispatcher: CollectingDispatcher, tracker: Tracker, slots: Dict[str, Any],
+             records: StoreRecords) -> List[Dict[Text, Any]]:
+    """Requests the form's next slot and asks for it, entering that slot's step first.
 
-    slot = ""
-    step = ""
-
-    def name(self) -> Text:
-        return f"action_ask_{self.slot}"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        events = enter_step(dispatcher, tracker, self.step)
-        return events + self.ask(dispatcher, tracker)
-
-    def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
-        dispatcher.utter_message(response=f"utter_ask_{self.slot}")
-        return []
-
-
-# The questions that need nothing but their domain response.
-class AskAccount(AskAction): slot, step = "account_complete", "listen"
-class AskOrderId(AskAction): slot, step = "order_id", "probe"
-class AskContactPhone(AskAction): slot, step = "contact_phone", "probe"
-class AskProblem(AskAction): slot, step = "problem", "probe"
-class AskIncidentTime(AskAction): slot, step = "incident_time", "probe"
-class AskWishedRemedy(AskAction): slot, step = "wished_remedy", "probe"
-class AskWrongFact(AskAction): slot, step = "wrong_fact", "check"
+    ``slots``: as they are after this message. Rasa renders the responses sent here
+    before it applies this action's events, so the slots that choose a response's
+    wording go along with it (kefu.guard.nlg.GuardedNLG reads them).
+    """
+    slot_name = form.next_slot(slots)
+    if slot_name is None:
+        return [SlotSet("requested_slot", None)]
+    wording = {name: slots.get(name) for name in WORDING_SLOTS if slots.get(name) != tracker.get_slot(name)}
+    events = [SlotSet("requested_slot", slot_name)]
+    events += enter_step(dispatcher, slots, STEP_OF_SLOT[slot_name], wording)
+    question = QUESTIONS.get(slot_name)
+    if question is None:
+        dispatcher.utter_message(response=f"utter_question_{slot_name}", **wording)
+        return events
+    return events + question(dispatcher, tracker, slots, records)
 
 
-class AskFactsConfirmed(AskAction):
+def ask_facts_confirmed(dispatcher, tracker, slots, records):
     """Check: the whole complaint in one sentence, and what our records say."""
-
-    slot, step = "facts_confirmed", "check"
-
-    def ask(self, dispatcher, tracker):
-        if tracker.get_slot("unclear_count"):
-            dispatcher.utter_message(response="utter_check_unclear")
-        say_text(dispatcher, tracker, restatement(tracker.slots, self.order_status(tracker)),
-                 buttons=[button("对的", "/affirm"), button("不对，要改", "/deny")],
-                 context={"complaint_step": "check"})
-        return []
-
-    @staticmethod
-    def order_status(tracker: Tracker):
-        if not tracker.get_slot("order_verified"):
-            return None
-        order = records_for(tracker).find_order(tracker.get_slot("order_id"))
-        return order.status if order else None
+    if slots.get("unclear_count"):
+        dispatcher.utter_message(response="utter_check_unclear")
+    order = verified_order(slots, records)
+    say_text(dispatcher, tracker, restatement(slots, order.status if order else None),
+             buttons=[button("对的", "/affirm"), button("不对，要改", "/deny")],
+             context=guard_context_of(slots, "check"))
+    return []
 
 
-class AskChosenRemedy(AskAction):
+def ask_chosen_remedy(dispatcher, tracker, slots, records):
     """Action: the remedies policy allows for this complaint and order, as buttons."""
-
-    slot, step = "chosen_remedy", "action"
-
-    def ask(self, dispatcher, tracker):
-        if tracker.get_slot("unclear_count"):
-            dispatcher.utter_message(response="utter_remedy_unclear")
-        order = None
-        if tracker.get_slot("order_verified"):
-            order = records_for(tracker).find_order(tracker.get_slot("order_id"))
-        remedies = form.remedies_to_offer(tracker.slots, order.status if order else None)
-        amount = float(order.amount) if order else None
-        buttons = [button(policy.remedy_title(r, amount), f'/inform{{"remedy":"{r}"}}') for r in remedies]
-        say_text(dispatcher, tracker, "结合您的情况，我们可以这样为您处理，您看哪一种最合适：",
-                 buttons=buttons, context={"complaint_step": "action"})
-        return [SlotSet("offered_remedies", remedies)]
+    if slots.get("unclear_count"):
+        dispatcher.utter_message(response="utter_remedy_unclear")
+    order = verified_order(slots, records)
+    remedies = form.remedies_to_offer(slots, order.status if order else None)
+    amount = float(order.amount) if order else None
+    buttons = [button(policy.remedy_title(r, amount), f'/inform{{"remedy":"{r}"}}') for r in remedies]
+    say_text(dispatcher, tracker, "结合您的情况，我们可以这样为您处理，您看哪一种最合适：",
+             buttons=buttons, context=guard_context_of(slots, "action"))
+    return [SlotSet("offered_remedies", remedies)]
 
 
-class AskSatisfaction(AskAction):
-    slot, step = "satisfaction", "satisfy"
+def ask_satisfaction(dispatcher, tracker, slots, records):
+    if slots.get("unclear_count"):
+        dispatcher.utter_message(response="utter_rating_unclear")
+    dispatcher.utter_message(response="utter_question_satisfaction")
+    return []
 
-    def ask(self, dispatcher, tracker):
-        if tracker.get_slot("unclear_count"):
-            dispatcher.utter_message(response="utter_rating_unclear")
-        dispatcher.utter_message(response="utter_ask_satisfaction")
-        return []
+
+# The questions built here; every other slot's question is its `utter_question_<slot>`.
+QUESTIONS = {"facts_confirmed": ask_facts_confirmed, "chosen_remedy": ask_chosen_remedy,
+             "satisfaction": ask_satisfaction}
+
+
+def verified_order(slots: Dict[str, Any], records: StoreRecords):
+    if not slots.get("order_verified"):
+        return None
+    return records.find_order(slots.get("order_id"))
+
+
+def guard_context_of(slots: Dict[str, Any], step: str) -> Dict[str, Any]:
+    return {"complaint_step": step, "ticket_tier": slots.get("ticket_tier"), "ticket_id": slots.get("ticket_id")}
 
 
 def restatement(slots: Dict[str, Any], order_status) -> str:

@@ -127,7 +127,7 @@ class ResumeAfterHandoff(Action):
 
     async def run(self, dispatcher, tracker, domain) -> Events:
         dispatcher.utter_message(response="utter_handoff_resumed", **{PUSH_MARK: True})
-        dispatcher.utter_message(response="utter_ask_satisfaction", **{PUSH_MARK: True})
+        dispatcher.utter_message(response="utter_question_satisfaction", **{PUSH_MARK: True})
         # The desk runs this through /execute, outside a customer turn: listening is
         # logged here so the customer's answer follows this action (data/rules.yml).
         return [ConversationResumed(), SlotSet("complaint_step", "satisfy"),

@@ -9,6 +9,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from kefu.complaint.steps import steps_to_enter
 from kefu.guard.runtime import guard_reply
 
+# The slots that the domain's response conditions read (tests/test_project_data.py).
+WORDING_SLOTS = ("complaint_step", "complaint_category", "emotion", "emotion_tone")
+
 # The customer's own words, quoted back in 「」, are not the bot's words.
 CUSTOMER_QUOTE = re.compile(r"「[^」]*」")
 
@@ -35,13 +38,17 @@ def say_text(dispatcher: CollectingDispatcher, tracker: Tracker, text: str,
     dispatcher.utter_message(text=text, buttons=buttons or [])
 
 
-def enter_step(dispatcher: CollectingDispatcher, tracker: Tracker, step: str) -> List[dict]:
-    """Slot events for every step passed on the way to `step`; Share speaks when passed."""
+def enter_step(dispatcher: CollectingDispatcher, slots: Dict[str, Any], step: str,
+               wording: Optional[Dict[str, Any]] = None) -> List[dict]:
+    """Slot events for every step passed on the way to `step`; Share speaks when passed.
+
+    ``wording``: slot values that choose the responses' variations (see ask_next).
+    """
     events = []
-    for passed in steps_to_enter(tracker.get_slot("complaint_step"), step):
-        if passed == "share" and not tracker.get_slot("shared"):
-            dispatcher.utter_message(response="utter_share_feeling")
-            dispatcher.utter_message(response="utter_share_apology")
+    for passed in steps_to_enter(slots.get("complaint_step"), step):
+        if passed == "share" and not slots.get("shared"):
+            dispatcher.utter_message(response="utter_share_feeling", **(wording or {}))
+            dispatcher.utter_message(response="utter_share_apology", **(wording or {}))
             events.append(SlotSet("shared", True))
         events.append(SlotSet("complaint_step", passed))
     return events

@@ -5,7 +5,7 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.complaint import AskChosenRemedy, AskFactsConfirmed, AskOrderId, ValidateComplaintForm
+from actions.complaint import ValidateComplaintForm
 from actions.conversation import AskProgress, CloseComplaint, GiveUp, OutsideComplaint
 from kefu.store import tickets_for
 from kefu.store.seed import seed
@@ -48,10 +48,12 @@ def test_validation_rejects_a_digression_so_rules_answer_it():
 def test_validation_after_a_digression_only_asks_again():
     events = [{"event": "action", "name": "action_listen"}, {"event": "user", "text": "你好"},
               {"event": "action", "name": "utter_greet"}, {"event": "action", "name": "complaint_form"}]
-    _, slots = run(ValidateComplaintForm(),
-                   make_tracker({"requested_slot": "problem", "account_complete": True, "order_unavailable": True},
-                                text="你好", intent="greet", events=events))
+    messages, slots = run(ValidateComplaintForm(),
+                          make_tracker({"requested_slot": "problem", "account_complete": True, "order_unavailable": True,
+                                        "complaint_step": "probe", "shared": True},
+                                       text="你好", intent="greet", events=events))
     assert slots == {"requested_slot": "problem"}
+    assert [m["response"] for m in messages] == ["utter_question_problem"]
 
 
 def test_unknown_order_is_checked_in_the_store():
@@ -61,26 +63,49 @@ def test_unknown_order_is_checked_in_the_store():
     assert messages[0]["response"] == "utter_order_not_found"
 
 
+def ask(slots):
+    """The validation coming back to the form after a digression: it asks the next question."""
+    events = [{"event": "action", "name": "action_listen"}, {"event": "user", "text": "你好"},
+              {"event": "action", "name": "utter_greet"}, {"event": "action", "name": "complaint_form"}]
+    tracker = make_tracker(slots, text="你好", intent="greet", events=events)
+    return run(ValidateComplaintForm(), tracker)
+
+
 def test_first_probe_question_shares_the_feeling_first():
-    messages, slots = run(AskOrderId(), make_tracker({"complaint_step": "listen"}))
-    assert [m["response"] for m in messages] == ["utter_share_feeling", "utter_share_apology", "utter_ask_order_id"]
-    assert slots == {"shared": True, "complaint_step": "probe"}
+    messages, slots = ask({"complaint_step": "listen", "account_complete": True})
+    assert [m["response"] for m in messages] == ["utter_share_feeling", "utter_share_apology", "utter_question_order_id"]
+    assert slots == {"requested_slot": "order_id", "shared": True, "complaint_step": "probe"}
+
+
+def test_a_message_that_completes_the_account_is_shared_with_its_new_category():
+    """Rasa renders the Share responses before the validation's events apply: the category
+    found in this very message goes along, so the apology fits it."""
+    messages, slots = run(ValidateComplaintForm(), make_tracker(
+        {"requested_slot": "account_complete", "complaint_step": "listen", "complaint_account": ["你好"]},
+        text="你们快递一个礼拜了还没送到，到底怎么回事，我明天就要用", intent="complain_delivery"))
+    assert slots["account_complete"] is True and slots["complaint_category"] == "delivery"
+    share = [m for m in messages if m.get("response", "").startswith("utter_share")]
+    assert [m["response"] for m in share] == ["utter_share_feeling", "utter_share_apology"]
+    assert all(m["complaint_category"] == "delivery" for m in share)
+    assert messages[-1]["response"] == "utter_question_order_id"
 
 
 def test_check_restates_with_the_order_status_and_buttons():
     slots = {"complaint_step": "probe", "shared": True, "order_id": "KF20261103", "order_verified": True,
-             "product": "羽绒服", "problem": "物流八天没动", "incident_time": "上周", "wished_remedy": "resend"}
-    messages, events = run(AskFactsConfirmed(), make_tracker(slots))
+             "product": "羽绒服", "problem": "物流八天没动", "incident_time": "上周", "wished_remedy": "resend",
+             "account_complete": True, "contact_phone": "13800000003"}
+    messages, events = ask(slots)
     text = messages[-1]["text"]
     assert "KF20261103" in text and "物流八天没动" in text and "补发" in text and "物流异常" in text
     assert [b["payload"] for b in messages[-1]["buttons"]] == ["/affirm", "/deny"]
-    assert events["complaint_step"] == "check"
+    assert events["complaint_step"] == "check" and events["requested_slot"] == "facts_confirmed"
 
 
 def test_action_offers_remedies_as_buttons_with_the_wish_first():
     slots = {"complaint_step": "check", "complaint_category": "quality", "order_id": "KF20261101",
-             "order_verified": True, "wished_remedy": "refund", "facts_confirmed": True}
-    messages, events = run(AskChosenRemedy(), make_tracker(slots))
+             "order_verified": True, "wished_remedy": "refund", "facts_confirmed": True,
+             "account_complete": True, "contact_phone": "13800000001", "problem": "杯盖漏水", "incident_time": "昨天"}
+    messages, events = ask(slots)
     payloads = [b["payload"] for b in messages[-1]["buttons"]]
     assert payloads[0] == '/inform{"remedy":"refund"}'
     assert events["offered_remedies"][0] == "refund"
@@ -97,8 +122,9 @@ def test_choosing_a_remedy_records_a_ticket_with_its_deadline():
                                                                  sender="t-ticket"))
     [ticket] = tickets_for(sender_id="t-ticket")
     assert events["ticket_id"] == ticket.id and ticket.remedy == "replace" and ticket.owner
-    said = messages[-1]
-    assert said["response"] == "utter_ticket_created" and said["promise"] == ticket.promise
+    said = next(m for m in messages if m.get("response") == "utter_ticket_created")
+    assert said["promise"] == ticket.promise
+    assert messages[-1]["response"] == "utter_question_satisfaction" and events["complaint_step"] == "satisfy"
     assert said["deadline"] == ticket.deadline.strftime("%m月%d日 %H:%M")
 
 

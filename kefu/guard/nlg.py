@@ -11,11 +11,11 @@ BotUttered metadata, so trainers see the original text and the findings in the t
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Reversible, Text
 
 from rasa.core.nlg import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import BotUttered
+from rasa.shared.core.events import BotUttered, Event
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
@@ -33,11 +33,21 @@ def context_from_tracker(tracker: DialogueStateTracker, overrides: Dict[str, Any
         value = overrides.get(name, tracker.get_slot(name) if name in tracker.slots else None)
         if value is not None:
             context[name] = value
-    bot_texts: List[str] = [
-        e.text for e in tracker.applied_events() if isinstance(e, BotUttered) and e.text
-    ]
-    context["previous_bot_texts"] = bot_texts[-PREVIOUS_BOT_TEXTS:]
+    context["previous_bot_texts"] = latest_bot_texts(tracker.events)
     return context
+
+
+def latest_bot_texts(events: Reversible[Event]) -> List[str]:
+    """The last bot texts, oldest first, as the action server sees them (every event, not
+    only the applied ones): walking back from the end reads a few events, not the whole
+    conversation, on every response."""
+    texts: List[str] = []
+    for event in reversed(events):
+        if isinstance(event, BotUttered) and event.text:
+            texts.insert(0, event.text)
+            if len(texts) == PREVIOUS_BOT_TEXTS:
+                break
+    return texts
 
 
 class GuardedNLG(TemplatedNaturalLanguageGenerator):
@@ -59,7 +69,11 @@ class GuardedNLG(TemplatedNaturalLanguageGenerator):
         output_channel: Text,
         **kwargs: Any,
     ) -> Optional[Dict[Text, Any]]:
-        response = await super().generate(utter_action, tracker, output_channel, **kwargs)
+        # A custom action's responses are rendered before its slot events are applied:
+        # slot values it passes along choose the variation, as its events will set them.
+        passed_slots = {name: value for name, value in kwargs.items() if name in tracker.slots}
+        filled_slots = {**tracker.current_slot_values(), **passed_slots}
+        response = self.generate_from_slots(utter_action, filled_slots, output_channel, **kwargs)
         if not response or not isinstance(response.get("text"), str):
             return response
         guarded = guard_reply(response["text"], context_from_tracker(tracker, kwargs))
