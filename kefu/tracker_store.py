@@ -13,9 +13,9 @@ The database stays the truth, and the cache never answers for it blindly:
 * before it is handed out, the id of the conversation's last stored event is compared
   with the one the cache saw written: anything written by another process (a second
   server) sends the turn to the database;
-* only a tracker this store read is kept, and not when it starts a new session (the
-  database gives back only the latest session, the tracker in memory would hold them
-  all);
+* only a tracker this store read is kept; when a new session started, what is kept is
+  the tracker the database gives back (only the latest session), rebuilt from the
+  events in memory;
 * nothing is kept before the database confirmed the write.
 
 Configured in endpoints.yml: `type: kefu.tracker_store.CachingSQLTrackerStore`, with the
@@ -101,9 +101,22 @@ class CachingSQLTrackerStore(SQLTrackerStore):
         if not ours and stored == 0:
             # A new conversation: its creator goes on with this tracker and saves it again.
             self._lend(sender_id, kept)
-        elif ours and not any(isinstance(event, SessionStarted) for event in new_events):
+        elif ours and any(isinstance(event, SessionStarted) for event in new_events):
+            self._keep_latest_session(kept)
+        elif ours:
             self._keep(sender_id, kept)  # the database now holds exactly tracker.events
         logger.debug(f"Tracker with sender_id '{sender_id}' stored to database")
+
+    def _keep_latest_session(self, kept: _Kept) -> None:
+        """Keep what Rasa's retrieve would read: the events from the latest session start
+        on (by timestamp, as its query selects them)."""
+        if self.domain is None:
+            return
+        tracker = kept.tracker
+        start = next(e.timestamp for e in reversed(tracker.events) if isinstance(e, SessionStarted))
+        session = [event for event in tracker.events if event.timestamp >= start]
+        latest = DialogueStateTracker.from_events(tracker.sender_id, session, self.domain.slots)
+        self._keep(tracker.sender_id, _Kept(latest, len(latest.events), kept.last_id))
 
     def _keep(self, sender_id: Text, kept: _Kept) -> None:
         _remember(self._kept, sender_id, kept, self.cache_size)
