@@ -1,4 +1,4 @@
-"""`make bench`: the conversation benchmark, then the emotion benchmark, then a summary.
+"""`make bench`: the conversation benchmark, then the emotion and guard benchmarks, then a summary.
 
 Arguments go to bench_conversation.py (e.g. ``--quick``, ``--customers 50``); with make,
 put them in ``KEFU_BENCH_ARGS``:  ``KEFU_BENCH_ARGS=--quick make bench``.
@@ -69,6 +69,10 @@ def main() -> int:
     summary += [f"emotion: {line}" for line in emotion_lines] or [f"emotion benchmark failed (exit {status})"]
     target_lines = [line for line in emotion_lines if line.startswith("target")]
     emotion_ok = status == 0 and bool(target_lines) and not any("NOT met" in line for line in target_lines)
+
+    status, output, _ = run("bench_guard.py", [])
+    guard_lines = [line for line in output.splitlines() if line.startswith(("guard check", "ratio"))]
+    summary += [f"guard: {line}" for line in guard_lines] or [f"guard benchmark failed (exit {status})"]
 
     profile_status = 0
     if profile:

@@ -2,10 +2,8 @@
 from __future__ import annotations
 
 import json
-import statistics
 import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -144,12 +142,11 @@ def test_text_without_evidence_is_neutral_with_low_confidence(default_model, tex
     assert emotion["intensity"] <= 0.1
 
 
-def test_five_thousand_characters_are_handled_quickly(default_model):
+def test_five_thousand_characters_are_classified(default_model):
+    # how fast: bench/bench_emotion.py
     text = "我的快递一直没有更新物流信息，" * 340 + "你们太过分了！！！"
     assert len(text) >= 5000
-    start = time.perf_counter()
     emotion = default_model.predict(text)
-    assert time.perf_counter() - start < 0.5
     assert_emotion_shape(emotion)
     assert emotion["label"] in NEGATIVE_LABELS
     assert "repeated_phrase" in emotion["signals"]
@@ -175,17 +172,6 @@ def test_quality_targets_on_held_out_data(default_model):
     result = evaluate(default_model, load_jsonl(TEST))
     assert result["macro_f1"] >= 0.85, result
     assert result["angry_vs_rest_f1"] >= 0.90, result
-
-
-def test_inference_is_fast(default_model):
-    texts = [ex["text"] for ex in load_jsonl(TEST)]
-    default_model.predict_many(texts[:20])  # warm-up
-    timings = []
-    for text in texts:
-        start = time.perf_counter()
-        default_model.predict(text)
-        timings.append((time.perf_counter() - start) * 1000)
-    assert statistics.mean(timings) <= 5.0
 
 
 # -- Rasa component --------------------------------------------------------------------
