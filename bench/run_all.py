@@ -71,7 +71,7 @@ def main() -> int:
     emotion_ok = status == 0 and bool(target_lines) and not any("NOT met" in line for line in target_lines)
 
     status, output, _ = run("bench_guard.py", [])
-    guard_lines = [line for line in output.splitlines() if line.startswith(("guard check", "ratio"))]
+    guard_lines = [line for line in output.splitlines() if line.startswith(("guard check", "ratio guard"))]
     summary += [f"guard: {line}" for line in guard_lines] or [f"guard benchmark failed (exit {status})"]
 
     profile_status = 0

@@ -395,6 +395,19 @@ def test_long_text_still_finds_violations():
     assert "doubt" in ids_found(text)
 
 
+def test_a_reply_said_again_is_matched_once_and_judged_in_its_new_context():
+    from kefu.guard.engine import REMEMBERED_TEXT_LENGTH, _remembered_candidates
+
+    text = "不好意思，我没明白您的意思。"
+    first = ids_found(text, {"previous_bot_texts": ["您好"]})
+    hits = _remembered_candidates.cache_info().hits
+    again = ids_found(text, {"previous_bot_texts": ["不好意思，我没明白。"]})
+    assert _remembered_candidates.cache_info().hits > hits
+    assert "play_dumb" not in first and "play_dumb" in again  # the context still decides
+    long_text = "您好，我们正在处理。" * 40 + "您确定真的没收到吗？"
+    assert len(long_text) > REMEMBERED_TEXT_LENGTH and "doubt" in ids_found(long_text)
+
+
 def test_importing_the_guard_loads_neither_rasa_nor_tensorflow():
     code = ("import sys, kefu.guard as g; g.check('您确定吗？'); "
             "print(sorted(m for m in ('rasa', 'tensorflow') if m in sys.modules))")

@@ -13,7 +13,7 @@ import sys
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import yaml
 
@@ -73,7 +73,7 @@ class Rule:
     counter_examples: list
 
 
-@dataclass
+@dataclass(frozen=True)
 class Candidate:
     rule: Rule
     matcher: Matcher
@@ -178,14 +178,32 @@ def sentence_around(text: str, start: int, end: int) -> str:
     return text[left:right]
 
 
-def find_candidates(text: str) -> List[Candidate]:
-    """Pattern matches that no `unless` exception cancels; context not yet applied."""
+def find_candidates(text: str) -> Tuple[Candidate, ...]:
+    """Pattern matches that no `unless` exception cancels; context not yet applied.
+
+    The bot's replies are a few hundred texts said again and again, and each is checked
+    on every turn (and again as a previous reply): short texts are matched once.
+    """
+    if len(text) <= REMEMBERED_TEXT_LENGTH:
+        return _remembered_candidates(text)
+    return _candidates(text)
+
+
+REMEMBERED_TEXT_LENGTH = 300
+
+
+@lru_cache(maxsize=4096)
+def _remembered_candidates(text: str) -> Tuple[Candidate, ...]:
+    return _candidates(text)
+
+
+def _candidates(text: str) -> Tuple[Candidate, ...]:
     kept = []
     for c in _compiled().candidates(text):
         sentence = sentence_around(text, c.start, c.end)
         if not any(u.search(sentence) for u in c.matcher.compiled_unless):
             kept.append(c)
-    return kept
+    return tuple(kept)
 
 
 def has_kind(text: str, rule_id: str, kind: str) -> bool:
