@@ -24,6 +24,11 @@ answered without changing what Rasa decides (tests/test_server_fixes.py):
 * Every action call opened a new HTTP session and TCP connection: the endpoint now keeps
   one session with keep-alive connections and writes the request (the whole tracker)
   with ujson, a Rasa dependency, in UTF-8 rather than escapes.
+* Every action call carried the whole conversation, 24 KB on average in a complaint and
+  growing with every message. The form's validation reads the slots, the latest message
+  and only the last turns' events (was the customer the last to speak, the previous
+  intent, the previous bot reply): its tracker carries the events of its last
+  `RECENT_TURNS_ONLY` customer messages. Every other action gets the whole tracker.
 """
 import sys
 from functools import lru_cache
@@ -237,6 +242,42 @@ def _slot_actions_in_process(original):
     return run_custom_action
 
 
+# Actions that read slots, the latest message and the events of their last N customer
+# messages only (actions/complaint.py, ValidateComplaintForm).
+RECENT_TURNS_ONLY = {"validate_complaint_form": 3}
+
+
+def recent_events(events, turns: int) -> list:
+    """The events from the action_listen before the `turns`-th last customer message on."""
+    events = list(events)
+    seen = 0
+    for index in range(len(events) - 1, -1, -1):
+        if events[index].type_name == "user":
+            seen += 1
+            if seen == turns:
+                return events[max(index - 1, 0):]
+    return events
+
+
+def _recent_turns_call_format(original):
+    def action_call_format(self, tracker, domain):
+        turns = RECENT_TURNS_ONLY.get(self.name())
+        if turns is None:
+            return original(self, tracker, domain)
+        import rasa
+
+        state = tracker.current_state()  # everything but the events
+        state["events"] = [event.as_dict() for event in recent_events(tracker.events, turns)]
+        result = {"next_action": self.name(), "sender_id": tracker.sender_id, "tracker": state,
+                  "version": rasa.__version__}
+        if not self._is_selective_domain_enabled() or domain.does_custom_action_explicitly_need_domain(self.name()):
+            result["domain"] = domain.as_dict()
+        return result
+
+    action_call_format.kefu_fix = True
+    return action_call_format
+
+
 def _replace_once(owner, name: str, make) -> None:
     """`owner.name = make(owner.name)`, unless done already (apply_fixes may run twice)."""
     current = getattr(owner, name)
@@ -258,6 +299,7 @@ def apply_fixes() -> None:
     _replace_once(tracker_store.SQLTrackerStore, "_event_query", _only_event_data)
     _replace_once(run, "load_agent_on_start", _freezing_after_load)
     _replace_once(ActionExtractSlots, "_run_custom_action", _slot_actions_in_process)
+    _replace_once(RemoteAction, "_action_call_format", _recent_turns_call_format)
     _sqlite_tracker_store_uses_write_ahead_log()
 
 

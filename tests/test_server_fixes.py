@@ -216,3 +216,51 @@ def test_emotion_tracking_in_rasa_sets_what_the_action_server_would(monkeypatch)
         assert asyncio.run(TrackEmotion().run(CollectingDispatcher(), sdk_tracker, {})) == []
     assert tracker.get_slot("needs_human") is True  # the run above did reach the interesting states
     assert len(tracker.get_slot("emotion_history")) == len(EMOTIONS_IN_A_ROW)  # the button added none
+
+
+def test_the_validation_gets_its_last_turns_and_other_actions_the_whole_tracker():
+    """What the form's validation reads is the same in both trackers (actions/complaint.py)."""
+    from rasa.core.actions.action import RemoteAction
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
+    from rasa.utils.endpoints import EndpointConfig
+    from rasa_sdk import Tracker
+
+    from actions.complaint import answers_customer
+    from actions.handoff import previous_intent
+    from actions.reply import guard_context
+    from kefu.server import apply_fixes
+
+    apply_fixes()
+    domain = Domain.load("domain.yml")
+    events = [ActionExecuted("action_listen")]
+    for turn in range(8):
+        events += [UserUttered(f"第{turn}句", {"name": "inform" if turn % 2 else "complain_quality"},
+                               input_channel="rest"),
+                   ActionExecuted("complaint_form"), SlotSet("complaint_step", "probe"),
+                   BotUttered(f"回复{turn}"), ActionExecuted("action_listen")]
+    events += [UserUttered("最后一句", {"name": "deny"}, input_channel="rest"), ActionExecuted("complaint_form")]
+    tracker = DialogueStateTracker.from_events("t-recent", events, domain.slots)
+    endpoint = EndpointConfig("http://127.0.0.1:9/webhook", enable_selective_domain=True)  # as endpoints.yml
+
+    sent = RemoteAction("validate_complaint_form", endpoint)._action_call_format(tracker, domain)
+    whole = tracker.current_state(EventVerbosity.ALL)
+    assert set(sent["tracker"]) == set(whole)
+    assert {k: v for k, v in sent["tracker"].items() if k != "events"} == {
+        k: v for k, v in whole.items() if k != "events"}
+    assert sent["tracker"]["events"] == whole["events"][-13:]  # listen + 3 customer messages on
+    assert sent["tracker"]["events"][0]["name"] == "action_listen"
+    assert "domain" not in sent  # send_domain: false in domain.yml
+
+    recent, full = Tracker.from_dict(sent["tracker"]), Tracker.from_dict(whole)
+    assert answers_customer(recent) is answers_customer(full) is True
+    assert previous_intent(recent) == previous_intent(full) == "inform"  # turn 7
+    recent_context, full_context = guard_context(recent), guard_context(full)
+    # the guard's rules read the previous bot reply only (kefu/guard/conversation.py)
+    assert recent_context.pop("previous_bot_texts")[-1] == full_context.pop("previous_bot_texts")[-1] == "回复7"
+    assert recent_context == full_context
+    assert recent.get_latest_input_channel() == full.get_latest_input_channel() == "rest"
+
+    handoff = RemoteAction("action_handoff", endpoint)._action_call_format(tracker, domain)
+    assert handoff["tracker"]["events"] == whole["events"]
