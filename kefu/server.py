@@ -29,8 +29,14 @@ answered without changing what Rasa decides (tests/test_server_fixes.py):
   and only the last turns' events (was the customer the last to speak, the previous
   intent, the previous bot reply): its tracker carries the events of its last
   `RECENT_TURNS_ONLY` customer messages. Every other action gets the whole tracker.
+* Before each action it runs, Rasa copies the tracker (so that a rejected action's events
+  can be dropped) by replaying every event into a new one. A logged event never changes
+  and slot values are replaced, not edited, so the copy now takes the events and the
+  state that replaying them would build. The form's temporary trackers (two a turn),
+  built the same way, start from such a copy.
 """
 import sys
+from collections import deque
 from functools import lru_cache
 
 
@@ -278,6 +284,55 @@ def _recent_turns_call_format(original):
     return action_call_format
 
 
+def _shallow_copy(instance):
+    """What `copy.copy` makes of a plain object, without its generic machinery."""
+    twin = object.__new__(type(instance))
+    twin.__dict__.update(instance.__dict__)
+    return twin
+
+
+def _copied_without_replay(original):
+    import dataclasses
+
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    def copy(self):
+        if type(self) is not DialogueStateTracker or type(self.slots) is not dict:
+            return original(self)  # a subclass, or a tracker without a domain's slots
+        new = _shallow_copy(self)
+        new.events = deque(self.events, self._max_event_history)
+        new.slots = {name: _shallow_copy(slot) for name, slot in self.slots.items()}
+        new.latest_action = dict(self.latest_action) if self.latest_action is not None else None
+        new.active_loop = dataclasses.replace(self.active_loop) if self.active_loop else self.active_loop
+        new.sender_source = new.model_id = new.assistant_id = None  # as Rasa's copy has them
+        return new
+
+    copy.kefu_fix = True
+    return copy
+
+
+def _temporary_tracker_from_copy(original):
+    from rasa.shared.core.constants import REQUESTED_SLOT
+    from rasa.shared.core.events import ActionExecuted, Restarted, SlotSet
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    def temporary_tracker(self, current_tracker, additional_events, domain):
+        if (type(current_tracker) is not DialogueStateTracker
+                or set(current_tracker.slots) != {slot.name for slot in domain.slots}
+                or any(isinstance(event, Restarted) for event in current_tracker.events)):
+            return original(self, current_tracker, additional_events, domain)
+        temporary = current_tracker.copy()
+        # the events Rasa's FormAction._temporary_tracker appends, in its order
+        for event in [SlotSet(REQUESTED_SLOT, self.get_slot_to_fill(current_tracker)),
+                      ActionExecuted(self.name()), *additional_events]:
+            temporary.update(event)
+        return temporary
+
+    temporary_tracker.kefu_fix = True
+    temporary_tracker.rasas_own = original  # for tests/test_server_fixes.py
+    return temporary_tracker
+
+
 def _replace_once(owner, name: str, make) -> None:
     """`owner.name = make(owner.name)`, unless done already (apply_fixes may run twice)."""
     current = getattr(owner, name)
@@ -289,7 +344,9 @@ def apply_fixes() -> None:
     import rasa.core.run as run
     import rasa.core.tracker_store as tracker_store
     from rasa.core.actions.action import ActionExtractSlots, RemoteAction
+    from rasa.core.actions.forms import FormAction
     from rasa.shared.core.events import Event
+    from rasa.shared.core.trackers import DialogueStateTracker
     from rasa.utils.endpoints import EndpointConfig
 
     RemoteAction._validate_action_result = _validate_action_result
@@ -300,6 +357,8 @@ def apply_fixes() -> None:
     _replace_once(run, "load_agent_on_start", _freezing_after_load)
     _replace_once(ActionExtractSlots, "_run_custom_action", _slot_actions_in_process)
     _replace_once(RemoteAction, "_action_call_format", _recent_turns_call_format)
+    _replace_once(DialogueStateTracker, "copy", _copied_without_replay)
+    _replace_once(FormAction, "_temporary_tracker", _temporary_tracker_from_copy)
     _sqlite_tracker_store_uses_write_ahead_log()
 
 

@@ -264,3 +264,88 @@ def test_the_validation_gets_its_last_turns_and_other_actions_the_whole_tracker(
 
     handoff = RemoteAction("action_handoff", endpoint)._action_call_format(tracker, domain)
     assert handoff["tracker"]["events"] == whole["events"]
+
+
+def _everything_in(tracker):
+    import dataclasses
+
+    state = dict(vars(tracker))
+    state["events"] = list(tracker.events)
+    state["slots"] = {name: (type(slot), slot._value, slot._has_been_set) for name, slot in tracker.slots.items()}
+    state["active_loop"] = dataclasses.asdict(tracker.active_loop) if tracker.active_loop else tracker.active_loop
+    return state
+
+
+def test_a_tracker_copy_holds_what_replaying_its_events_builds():
+    """After every kind of event: the copy equals Rasa's replayed copy, and stays separate."""
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import (ActionExecuted, ActionExecutionRejected, ActionReverted, ActiveLoop,
+                                         AllSlotsReset, BotUttered, ConversationPaused, ConversationResumed,
+                                         DefinePrevUserUtteredFeaturization, EntitiesAdded, FollowupAction,
+                                         LoopInterrupted, Restarted, SessionStarted, SlotSet, UserUttered,
+                                         UserUtteranceReverted)
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from kefu.server import apply_fixes
+
+    apply_fixes()
+    domain = Domain.load("domain.yml")
+    replayed = DialogueStateTracker.travel_back_in_time  # Rasa's own copy: replay up to "now"
+    order = {"entity": "order_id", "value": "KF20261101", "start": 0, "end": 10}
+    happenings = [
+        ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen"),
+        UserUttered("杯子漏水", {"name": "complain_quality", "confidence": 0.9}, [order]),
+        DefinePrevUserUtteredFeaturization(False), EntitiesAdded([{"entity": "product", "value": "杯子"}]),
+        ActionExecuted("complaint_form"), ActiveLoop("complaint_form"),
+        SlotSet("complaint_account", ["杯子漏水"]), SlotSet("order_attempts", 1.0), SlotSet("order_verified", True),
+        BotUttered("您慢慢说", {"buttons": [{"title": "没了", "payload": "/deny"}]}), ActionExecuted("action_listen"),
+        UserUttered("你好", {"name": "greet"}), ActionExecutionRejected("complaint_form"), LoopInterrupted(True),
+        ActionExecuted("utter_greet"), FollowupAction("complaint_form"), ActionExecuted("complaint_form"),
+        ActionReverted(), UserUtteranceReverted(), ConversationPaused(), ConversationResumed(),
+        ActiveLoop(None), AllSlotsReset(), SlotSet("complaint_step", "probe"), Restarted(),
+    ]
+    tracker = DialogueStateTracker.from_events("t-copy", [], domain.slots)
+    for event in happenings:
+        tracker.update(event, domain)
+        fast, slow = tracker.copy(), replayed(tracker, float("inf"))
+        assert _everything_in(fast) == _everything_in(slow), event
+        fast.update(SlotSet("order_id", "KF99999999"))
+        if fast.active_loop:
+            fast.interrupt_loop(not fast.active_loop.is_interrupted)
+        assert _everything_in(tracker) == _everything_in(replayed(tracker, float("inf")))  # untouched
+
+
+def without_time(event):
+    data = event.as_dict() if hasattr(event, "as_dict") else dict(event)
+    data.pop("timestamp", None)
+    return data
+
+
+def test_the_forms_temporary_tracker_is_the_one_rasa_builds():
+    from rasa.core.actions.forms import FormAction
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, Restarted, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from kefu.server import apply_fixes
+
+    apply_fixes()
+    domain = Domain.load("domain.yml")
+    form = FormAction("complaint_form", None)
+    original = FormAction._temporary_tracker.rasas_own
+    events = [ActionExecuted("action_listen"), UserUttered("杯子漏水", {"name": "complain_quality"}),
+              ActionExecuted("complaint_form"), ActiveLoop("complaint_form"), SlotSet("requested_slot", "order_id"),
+              BotUttered("订单号是多少？"), ActionExecuted("action_listen"), UserUttered("KF20261101", {"name": "inform"})]
+    new_events = [SlotSet("order_id", "KF20261101"), SlotSet("requested_slot", "contact_phone")]
+    for before in ([], [ActionExecuted("action_listen"), UserUttered("你好"), Restarted()]):
+        tracker = DialogueStateTracker.from_events("t-temp", before + events, domain.slots)
+        fast = form._temporary_tracker(tracker, new_events, domain)
+        slow = original(form, tracker, new_events, domain)
+        ours, theirs = _everything_in(fast), _everything_in(slow)
+        if before:  # after a restart Rasa's own is used: the events before it are left out
+            assert ours == theirs
+        else:  # the two events the form adds are made anew each time: all but their timestamps
+            assert [without_time(e) for e in ours.pop("events")] == [without_time(e) for e in theirs.pop("events")]
+            assert without_time(ours.pop("latest_action")) == without_time(theirs.pop("latest_action"))
+            assert ours == theirs
+        assert fast.get_slot("order_id") == "KF20261101" and tracker.get_slot("order_id") is None
