@@ -54,6 +54,15 @@ def test_listen_collects_short_messages_and_does_not_ask_for_the_order_first():
     assert slots["requested_slot"] == "order_id"
 
 
+def test_when_the_customer_needs_it_is_not_when_it_happened():
+    slots, _ = run({}, "快递一个礼拜了还没到，我明天就要用，昨天问客服也没人管", intent="complain_delivery",
+                   entities=[{"entity": "time", "value": "明天"}, {"entity": "time", "value": "昨天"}])
+    assert slots["incident_time"] == "昨天"
+    slots, _ = run({}, "我下周要出差，快递还没到", intent="complain_delivery",
+                   entities=[{"entity": "time", "value": "下周"}])
+    assert slots.get("incident_time") is None
+
+
 def test_listen_ends_when_the_customer_says_that_is_all():
     slots, _ = run({}, "快递一直没到", intent="complain_delivery")
     slots, _ = run(slots, "没了", intent="deny")

@@ -18,6 +18,9 @@ REMEDY_KEYWORDS = (
     ("callback", ("回电", "打电话给我", "给我打电话", "电话联系")),
 )
 DONE_WORDS = ("没了", "没有了", "就这些", "就这样", "说完了", "没别的", "没其他", "没有别的", "就这么多")
+# A time in the future tells when the customer needs something ("我明天就要用"), not when
+# the problem happened.
+FUTURE_TIME_WORDS = ("明天", "明早", "明晚", "明儿", "后天", "下周", "下礼拜", "下星期", "下个月", "明年")
 NO_ORDER_WORDS = ("没有订单", "没订单号", "不记得", "忘了", "找不到订单", "不知道订单", "没有单号", "记不得")
 
 
@@ -55,12 +58,21 @@ def facts_in(text: str, entities: Iterable[dict]) -> Dict[str, str]:
     facts = {
         "order_id": normalize_order_id(found.get("order_id", "")) or normalize_order_id(text),
         "contact_phone": find_phone(found.get("phone", "")) or find_phone(text),
-        "incident_time": found.get("time"),
+        "incident_time": incident_time(entities),
         "wished_remedy": _canonical_remedy(found.get("remedy")) or find_remedy(text),
         "product": found.get("product"),
         "amount": found.get("amount"),
     }
     return {name: value for name, value in facts.items() if value}
+
+
+def incident_time(entities: Iterable[dict]) -> Optional[str]:
+    """The first time the NLU found that does not lie in the future."""
+    for entity in entities or ():
+        value = str(entity.get("value") or "")
+        if entity.get("entity") == "time" and value and not any(word in value for word in FUTURE_TIME_WORDS):
+            return value
+    return None
 
 
 def _canonical_remedy(value: Optional[str]) -> Optional[str]:
