@@ -19,22 +19,10 @@ from rasa.shared.core.events import BotUttered, Event
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
-from kefu.guard.conversation import CONTEXT_SLOTS
+from kefu.guard.conversation import context_from_slots
 from kefu.guard.runtime import guard_reply
 
 PREVIOUS_BOT_TEXTS = 3  # enough for "didn't understand twice in a row"
-
-
-def context_from_tracker(tracker: DialogueStateTracker, overrides: Dict[str, Any]) -> Dict[str, Any]:
-    """Guard context: step and ticket slots, overridden by values a custom action passes
-    with its response (its slot events are applied only after its messages)."""
-    context: Dict[str, Any] = {}
-    for name in CONTEXT_SLOTS:
-        value = overrides.get(name, tracker.get_slot(name) if name in tracker.slots else None)
-        if value is not None:
-            context[name] = value
-    context["previous_bot_texts"] = latest_bot_texts(tracker.events)
-    return context
 
 
 def latest_bot_texts(events: Reversible[Event]) -> List[str]:
@@ -70,13 +58,14 @@ class GuardedNLG(TemplatedNaturalLanguageGenerator):
         **kwargs: Any,
     ) -> Optional[Dict[Text, Any]]:
         # A custom action's responses are rendered before its slot events are applied:
-        # slot values it passes along choose the variation, as its events will set them.
-        passed_slots = {name: value for name, value in kwargs.items() if name in tracker.slots}
-        filled_slots = {**tracker.current_slot_values(), **passed_slots}
-        response = self.generate_from_slots(utter_action, filled_slots, output_channel, **kwargs)
+        # values it passes along (slots it is about to set, its ticket) stand in for the
+        # slots, to choose the variation and for the guard's context alike.
+        slots = {**tracker.current_slot_values(), **kwargs}
+        response = self.generate_from_slots(utter_action, slots, output_channel, **kwargs)
         if not response or not isinstance(response.get("text"), str):
             return response
-        guarded = guard_reply(response["text"], context_from_tracker(tracker, kwargs))
+        context = context_from_slots(slots, latest_bot_texts(tracker.events))
+        guarded = guard_reply(response["text"], context)
         if guarded.replaced:
             response["guard"] = {
                 "replaced": True,
