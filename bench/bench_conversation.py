@@ -15,7 +15,9 @@ payloads; every conversation has a fresh sender id. After a warm-up (not measure
 
   * think-time run -- N customers (``--customers``, default 20), one message per second
     each (the next one a second after the previous was sent, never before its reply),
-    for ``--seconds`` (default 60);
+    for ``--seconds`` (default 60); the customers start spread over one conversation's
+    length, so they are at different steps of their complaints, and measuring begins once
+    the last has started;
   * closed loop    -- N customers sending the next message as soon as the reply arrives,
     for ``--closed-seconds`` (default 20).
 
@@ -324,16 +326,19 @@ def resolve(message: str, replies: Optional[list], record: Optional[Record]) -> 
 
 
 async def customer(session: aiohttp.ClientSession, server: Server, number: int, run_id: str,
-                   think: float, deadline: float, record: Optional[Record], start_delay: float) -> None:
-    """One customer: complete complaints one after another (fresh sender id each) until the deadline."""
+                   think: float, deadline: float, record: Optional[Record], start_delay: float,
+                   measure_from: float = 0.0) -> None:
+    """One customer: complete complaints one after another (fresh sender id each) until the
+    deadline. Turns sent before ``measure_from`` and conversations begun before it are not recorded."""
     await asyncio.sleep(start_delay)
     conversation_index = number
     while time.monotonic() < deadline:
         messages = CONVERSATIONS[conversation_index % len(CONVERSATIONS)]
         conversation_index += 1
         sender = f"bench-{run_id}-{server.name}-{number}-{uuid.uuid4().hex[:8]}"
-        if record is not None:
-            record.conversations_started += 1
+        counted = record if time.monotonic() >= measure_from else None
+        if counted is not None:
+            counted.conversations_started += 1
         replies: Optional[list] = []
         finished = True
         for message in messages:
@@ -341,13 +346,23 @@ async def customer(session: aiohttp.ClientSession, server: Server, number: int, 
                 finished = False
                 break
             sent_at = time.monotonic()
-            replies = await send(session, server, sender, resolve(message, replies, record), record)
+            turn_record = record if sent_at >= measure_from else None
+            replies = await send(session, server, sender, resolve(message, replies, turn_record), turn_record)
             if think:
                 await asyncio.sleep(max(0.0, sent_at + think - time.monotonic()))
-        if record is not None and finished:
-            record.conversations_finished += 1
+        if counted is not None and finished:
+            counted.conversations_finished += 1
             if any(TICKET.search(reply.get("text") or "") for reply in replies or []):
-                record.tickets_promised += 1
+                counted.tickets_promised += 1
+
+
+def ramp_seconds(think: float) -> float:
+    """With think time, customers start spread over one average conversation, so that they
+    are at different steps of their complaints, as independent customers are; started
+    together, all would reach the same step (say the heavy last one) in the same second,
+    every conversation. Nothing is measured during the ramp. Without think time: 0."""
+    mean_turns = sum(len(messages) for messages in CONVERSATIONS) / len(CONVERSATIONS)
+    return think * mean_turns
 
 
 async def drive(server: Server, customers: int, seconds: float, think: float,
@@ -355,14 +370,21 @@ async def drive(server: Server, customers: int, seconds: float, think: float,
     timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
-        cpu_before, rasa_cpu_before = server.cpu(), server.rasa_cpu()
+        ramp = ramp_seconds(think)
         start = time.monotonic()
-        deadline = start + seconds
-        spread = think or 0.0  # customers arrive spread over one think time
+        measure_from, deadline = start + ramp, start + ramp + seconds
+
+        async def cpu_when_measuring_starts() -> tuple:
+            await asyncio.sleep(ramp)
+            return server.cpu(), server.rasa_cpu()
+
+        cpu_at_start = asyncio.create_task(cpu_when_measuring_starts())
         await asyncio.gather(*(customer(session, server, number, run_id, think, deadline, record,
-                                        spread * number / customers) for number in range(customers)))
+                                        ramp * number / customers, measure_from)
+                               for number in range(customers)))
+        cpu_before, rasa_cpu_before = await cpu_at_start
         if record is not None:
-            record.seconds += time.monotonic() - start
+            record.seconds += time.monotonic() - measure_from
             record.cpu_seconds += server.cpu() - cpu_before
             record.rasa_cpu_seconds += server.rasa_cpu() - rasa_cpu_before
 

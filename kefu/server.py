@@ -35,6 +35,7 @@ answered without changing what Rasa decides (tests/test_server_fixes.py):
   state that replaying them would build. The form's temporary trackers (two a turn),
   built the same way, start from such a copy.
 """
+import itertools
 import sys
 from collections import deque
 from functools import lru_cache
@@ -311,6 +312,70 @@ def _copied_without_replay(original):
     return copy
 
 
+class _AppliedSoFar:
+    """`applied_events` of a tracker's first `count` events, and what tells that the
+    tracker still starts with those very events (Rasa only ever appends to them)."""
+
+    __slots__ = ("count", "first", "last", "loop_names", "events")
+
+    def __init__(self, events, loop_names: frozenset, applied: list) -> None:
+        self.count = len(events)
+        self.first = events[0] if events else None
+        self.last = events[-1] if events else None
+        self.loop_names = loop_names
+        self.events = tuple(applied)
+
+    def starts(self, events) -> bool:
+        return self.count <= len(events) and (
+            self.count == 0 or (events[0] is self.first and events[self.count - 1] is self.last))
+
+
+def _apply_in_order(tracker, applied: list, events, loop_names: frozenset) -> None:
+    """The body of Rasa 3.6's `DialogueStateTracker.applied_events` loop, step by step."""
+    from rasa.shared.core.events import (ActionExecuted, ActionReverted, Restarted, SessionStarted,
+                                         UserUttered, UserUtteranceReverted)
+
+    for event in events:
+        if isinstance(event, (Restarted, SessionStarted)):
+            applied.clear()
+        elif isinstance(event, ActionReverted):
+            tracker._undo_till_previous(ActionExecuted, applied)
+        elif isinstance(event, UserUtteranceReverted):
+            tracker._undo_till_previous(UserUttered, applied)
+            tracker._undo_till_previous(ActionExecuted, applied)
+        elif (isinstance(event, ActionExecuted) and event.action_name in loop_names
+              and not tracker._first_loop_execution_or_unhappy_path(event.action_name, applied)):
+            tracker._undo_till_previous_loop_execution(event.action_name, applied)
+        else:
+            applied.append(event)
+
+
+def _applied_events_extended(original):
+    from rasa.shared.core.events import ActiveLoop
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    def applied_events(self):
+        if type(self) is not DialogueStateTracker:
+            return original(self)
+        events = self.events
+        known = self.__dict__.get("_kefu_applied")
+        if known is None or not known.starts(events):
+            known = _AppliedSoFar((), frozenset(), [])
+        new_events = list(itertools.islice(events, known.count, None))
+        loop_names = known.loop_names | {e.name for e in new_events if isinstance(e, ActiveLoop) and e.name}
+        if loop_names == known.loop_names:
+            applied = list(known.events)
+            _apply_in_order(self, applied, new_events, loop_names)
+        else:  # a loop seen for the first time changes how its earlier runs count
+            applied = original(self)
+        self._kefu_applied = _AppliedSoFar(events, loop_names, applied)
+        return applied
+
+    applied_events.kefu_fix = True
+    applied_events.rasas_own = original  # for tests/test_server_fixes.py
+    return applied_events
+
+
 def _temporary_tracker_from_copy(original):
     from rasa.shared.core.constants import REQUESTED_SLOT
     from rasa.shared.core.events import ActionExecuted, Restarted, SlotSet
@@ -331,6 +396,43 @@ def _temporary_tracker_from_copy(original):
     temporary_tracker.kefu_fix = True
     temporary_tracker.rasas_own = original  # for tests/test_server_fixes.py
     return temporary_tracker
+
+
+# Modules whose every `copy.deepcopy` is an argument of a `structlogger.debug(...)` call
+# (tests/test_server_fixes.py holds this list to their source).
+DEEPCOPY_FOR_DEBUG_ONLY = ("rasa.core.processor", "rasa.core.actions.forms", "rasa.core.policies.rule_policy")
+
+
+class _CopyForDebugLines:
+    """Stands in for the `copy` module in those modules: the deep copy is made only when
+    the debug line it feeds will be written."""
+
+    kefu_fix = True
+
+    def __init__(self, module_name: str) -> None:
+        import logging
+
+        self._logger = logging.getLogger(module_name)  # structlog filters by this logger's level
+
+    def deepcopy(self, value, memo=None):
+        import copy
+        import logging
+
+        return copy.deepcopy(value, memo) if self._logger.isEnabledFor(logging.DEBUG) else value
+
+    def __getattr__(self, name: str):
+        import copy
+
+        return getattr(copy, name)
+
+
+def _copy_only_for_debug_lines() -> None:
+    import importlib
+
+    for name in DEEPCOPY_FOR_DEBUG_ONLY:
+        module = importlib.import_module(name)
+        if not getattr(module.copy, "kefu_fix", False):
+            module.copy = _CopyForDebugLines(name)
 
 
 def _replace_once(owner, name: str, make) -> None:
@@ -358,7 +460,9 @@ def apply_fixes() -> None:
     _replace_once(ActionExtractSlots, "_run_custom_action", _slot_actions_in_process)
     _replace_once(RemoteAction, "_action_call_format", _recent_turns_call_format)
     _replace_once(DialogueStateTracker, "copy", _copied_without_replay)
+    _replace_once(DialogueStateTracker, "applied_events", _applied_events_extended)
     _replace_once(FormAction, "_temporary_tracker", _temporary_tracker_from_copy)
+    _copy_only_for_debug_lines()
     _sqlite_tracker_store_uses_write_ahead_log()
 
 

@@ -269,7 +269,7 @@ def test_the_validation_gets_its_last_turns_and_other_actions_the_whole_tracker(
 def _everything_in(tracker):
     import dataclasses
 
-    state = dict(vars(tracker))
+    state = {name: value for name, value in vars(tracker).items() if not name.startswith("_kefu")}
     state["events"] = list(tracker.events)
     state["slots"] = {name: (type(slot), slot._value, slot._has_been_set) for name, slot in tracker.slots.items()}
     state["active_loop"] = dataclasses.asdict(tracker.active_loop) if tracker.active_loop else tracker.active_loop
@@ -349,3 +349,121 @@ def test_the_forms_temporary_tracker_is_the_one_rasa_builds():
             assert without_time(ours.pop("latest_action")) == without_time(theirs.pop("latest_action"))
             assert ours == theirs
         assert fast.get_slot("order_id") == "KF20261101" and tracker.get_slot("order_id") is None
+
+
+def _random_conversation(rng, domain):
+    """Events as a conversation with forms, digressions, reverts, restarts and sessions makes them."""
+    from rasa.shared.core.events import (ActionExecuted, ActionExecutionRejected, ActionReverted, ActiveLoop,
+                                         BotUttered, DefinePrevUserUtteredFeaturization, LoopInterrupted,
+                                         Restarted, SessionStarted, SlotSet, UserUttered, UserUtteranceReverted)
+
+    loops = ["complaint_form", "handoff_form"]
+    makers = [
+        lambda: ActionExecuted("action_listen"), lambda: UserUttered("好的", {"name": rng.choice(["inform", "greet"])}),
+        lambda: ActionExecuted(rng.choice(loops)), lambda: ActiveLoop(rng.choice(loops + [None])),
+        lambda: ActionExecutionRejected(rng.choice(loops)), lambda: LoopInterrupted(rng.random() < 0.5),
+        lambda: SlotSet("complaint_step", rng.choice(["listen", "probe"])), lambda: BotUttered("您说"),
+        lambda: ActionExecuted(rng.choice(["utter_greet", "action_complaint_close"])),
+        lambda: DefinePrevUserUtteredFeaturization(False), lambda: ActionReverted(), lambda: UserUtteranceReverted(),
+        lambda: Restarted(), lambda: SessionStarted(),
+    ]
+    weights = [8, 8, 8, 3, 2, 2, 4, 4, 3, 1, 1, 1, 0.3, 0.3]
+    return [rng.choices(makers, weights)[0]() for _ in range(rng.randint(1, 120))]
+
+
+def test_applied_events_extend_as_the_conversation_grows():
+    """After every event of 200 random conversations, a tracker that keeps its applied events
+    gives what Rasa's full walk gives, also for its copies and when a loop appears late."""
+    import random
+
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from kefu.server import apply_fixes
+
+    apply_fixes()
+    rasas_own = DialogueStateTracker.applied_events.rasas_own
+    domain = Domain.load("domain.yml")
+    rng = random.Random(2026)
+    extended = 0
+    for number in range(200):
+        tracker = DialogueStateTracker.from_events(f"t-applied-{number}", [], domain.slots)
+        for event in _random_conversation(rng, domain):
+            tracker.update(event)
+            assert tracker.applied_events() == rasas_own(tracker), [e.as_dict() for e in tracker.events]
+            extended += tracker._kefu_applied.count > 1
+            if rng.random() < 0.1:
+                tracker = tracker.copy()
+                assert tracker.applied_events() == rasas_own(tracker)
+    assert extended > 5000  # the kept walk was extended, not started again, most of the time
+
+
+def test_applied_events_start_again_when_the_events_are_not_the_same():
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from kefu.server import apply_fixes
+
+    apply_fixes()
+    domain = Domain.load("domain.yml")
+    tracker = DialogueStateTracker.from_events(
+        "t-applied", [ActionExecuted("action_listen"), UserUttered("在吗", {"name": "greet"})], domain.slots)
+    assert len(tracker.applied_events()) == 2
+    tracker.events.clear()  # not something Rasa does: the kept walk must not be trusted
+    tracker.update(ActionExecuted("action_listen"))
+    assert [e.as_dict()["event"] for e in tracker.applied_events()] == ["action"]
+    returned = tracker.applied_events()
+    returned.append(UserUttered("改了"))  # callers may change the list they get
+    assert len(tracker.applied_events()) == 1
+
+
+def _deepcopies_outside_debug_lines(tree) -> list:
+    """Line numbers of `copy.deepcopy(...)` calls that are not inside `structlogger.debug(...)`."""
+    import ast
+
+    def is_call_of(node, owner, attribute):
+        return (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr == attribute and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == owner)
+
+    inside_debug = {id(inner) for node in ast.walk(tree) if is_call_of(node, "structlogger", "debug")
+                    for inner in ast.walk(node)}
+    return [node.lineno for node in ast.walk(tree)
+            if is_call_of(node, "copy", "deepcopy") and id(node) not in inside_debug]
+
+
+def test_rasas_deep_copies_skipped_are_only_for_debug_lines():
+    import ast
+    import importlib
+    import inspect
+
+    from kefu.server import DEEPCOPY_FOR_DEBUG_ONLY
+
+    for name in DEEPCOPY_FOR_DEBUG_ONLY:
+        tree = ast.parse(inspect.getsource(importlib.import_module(name)))
+        assert _deepcopies_outside_debug_lines(tree) == [], name
+    # the check itself sees a copy that is used for something else
+    assert _deepcopies_outside_debug_lines(ast.parse("x = copy.deepcopy(y)\nstructlogger.debug('a', b=copy.deepcopy(y))")) == [1]
+
+
+def test_the_deep_copy_is_made_when_debug_lines_are_written():
+    import logging
+
+    import rasa.core.processor as processor
+
+    from kefu.server import apply_fixes
+
+    apply_fixes()
+    value = {"events": [{"event": "slot", "value": ["a"]}]}
+    logger = logging.getLogger("rasa.core.processor")
+    level = logger.level
+    try:
+        logger.setLevel(logging.INFO)
+        assert processor.copy.deepcopy(value) is value
+        logger.setLevel(logging.DEBUG)
+        copied = processor.copy.deepcopy(value)
+        assert copied == value and copied is not value and copied["events"][0] is not value["events"][0]
+        assert processor.copy.copy(value) is not value  # the rest of `copy` is the module's own
+    finally:
+        logger.setLevel(level)
