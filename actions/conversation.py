@@ -40,10 +40,11 @@ class CloseComplaint(Action):
         records = records_for(tracker)
         rating = tracker.get_slot("satisfaction")
         ticket_id = tracker.get_slot("ticket_id")
+        ticket = None
         if ticket_id:
-            records.close_ticket(ticket_id, rating, tracker.get_slot("complaint_category") or "other")
-        if rating and rating >= 4 and ticket_id:
-            reply = ticket_reply(tickets.get_ticket(ticket_id), tracker.get_slot("chosen_remedy"))
+            ticket = records.close_ticket(ticket_id, rating, tracker.get_slot("complaint_category") or "other")
+        if rating and rating >= 4 and ticket:
+            reply = ticket_reply(ticket, tracker.get_slot("chosen_remedy"))
             dispatcher.utter_message(response="utter_close_satisfied", **reply)
             return end_complaint()
         # Still unsatisfied after an alternative: a person takes over (actions/handoff.py).

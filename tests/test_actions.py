@@ -140,6 +140,9 @@ def test_close_records_satisfaction_and_root_cause():
     [ticket] = tickets_for(sender_id="t-close")
     assert ticket.satisfaction == 5 and ticket.root_cause
     assert messages[0]["response"] == "utter_close_satisfied"
+    # the thank-you names the ticket as it is after the rating, with its exact deadline
+    assert messages[0]["ticket_id"] == ticket.id and messages[0]["promise"] == ticket.promise
+    assert messages[0]["deadline"] == ticket.deadline.strftime("%m月%d日 %H:%M")
     assert reset["complaint_step"] is None and reset["order_id"] is None
 
 

@@ -55,8 +55,9 @@ class StoreRecords:
             phone=slots.get("contact_phone"), sender_id=self.sender_id, channel=self.channel)
         return ticket_reply(ticket, "callback")
 
-    def close_ticket(self, ticket_id: str, satisfaction: Optional[float], category: str) -> None:
-        tickets.update_ticket(ticket_id, satisfaction=int(satisfaction) if satisfaction else None,
+    def close_ticket(self, ticket_id: str, satisfaction: Optional[float], category: str) -> tickets.TicketInfo:
+        """Record the rating and root cause; returns the ticket as it is now."""
+        return tickets.update_ticket(ticket_id, satisfaction=int(satisfaction) if satisfaction else None,
                               root_cause=policy.ROOT_CAUSE_BY_CATEGORY.get(category, "其他"))
 
     def record_give_up(self, slots: Dict[str, Any]) -> None:
