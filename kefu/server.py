@@ -34,6 +34,16 @@ answered without changing what Rasa decides (tests/test_server_fixes.py):
   and slot values are replaced, not edited, so the copy now takes the events and the
   state that replaying them would build. The form's temporary trackers (two a turn),
   built the same way, start from such a copy.
+* `applied_events` (the events minus those undone: reverts, restarts, a form's repeated
+  runs) walks the whole conversation, and Rasa asks for it about five times a message:
+  for every prediction, and for every check of the latest message. It is a walk from the
+  first event to the last, and a conversation only grows, so a tracker keeps its last
+  result and walks only the events added since (again from the start when the events
+  are not the ones it walked, or a form appears for the first time). On a complaint's
+  last turn that was a fifth of Rasa's time.
+* Rasa deep-copies values for its debug log lines before it knows whether they will be
+  written (every slot, every action's events, the rules' states): the copy is now made
+  only when the debug line is written.
 """
 import itertools
 import sys
