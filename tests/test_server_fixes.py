@@ -467,3 +467,24 @@ def test_the_deep_copy_is_made_when_debug_lines_are_written():
         assert processor.copy.copy(value) is not value  # the rest of `copy` is the module's own
     finally:
         logger.setLevel(level)
+
+
+def test_init_copy_is_the_tracker_rasa_starts_from():
+    """A tracker with this one's sender and slots at their initial values, as Rasa makes it."""
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from kefu.server import apply_fixes
+
+    apply_fixes()
+    rasas_own = DialogueStateTracker.init_copy.rasas_own
+    domain = Domain.load("domain.yml")
+    tracker = DialogueStateTracker.from_events(
+        "t-init", [ActionExecuted("action_listen"), UserUttered("杯子漏水", {"name": "complain_quality"}),
+                   SlotSet("complaint_step", "listen"), SlotSet("complaint_account", ["杯子漏水"])], domain.slots)
+    fast, slow = tracker.init_copy(), rasas_own(tracker)
+    assert _everything_in(fast) == _everything_in(slow)
+    assert fast.get_slot("complaint_step") is None and tracker.get_slot("complaint_step") == "listen"
+    fast.update(SlotSet("complaint_step", "probe"))
+    assert tracker.get_slot("complaint_step") == "listen"  # slots are the copy's own
