@@ -488,3 +488,61 @@ def test_init_copy_is_the_tracker_rasa_starts_from():
     assert fast.get_slot("complaint_step") is None and tracker.get_slot("complaint_step") == "listen"
     fast.update(SlotSet("complaint_step", "probe"))
     assert tracker.get_slot("complaint_step") == "listen"  # slots are the copy's own
+
+
+class _Pipeline:
+    """Stands in for the NLU graph: every component's output on the message, then Rasa's
+    own last step (RegexMessageHandler), exactly as the trained graph ends."""
+
+    def __init__(self, domain):
+        self.domain, self.calls = domain, 0
+
+    def run(self, inputs, targets):
+        from rasa.engine.constants import PLACEHOLDER_MESSAGE
+        from rasa.nlu.classifiers.regex_message_handler import RegexMessageHandler
+        from rasa.shared.nlu.training_data.message import Message
+
+        self.calls += 1
+        [user_message] = inputs[PLACEHOLDER_MESSAGE]
+        message = Message({"text": user_message.text, "message_id": user_message.message_id,
+                           "metadata": user_message.metadata})
+        message.set("intent", {"name": "complain_quality", "confidence": 0.7}, add_to_output=True)
+        message.set("entities", [{"entity": "product", "value": "杯子"}], add_to_output=True)
+        message.set("emotion", {"label": "angry", "intensity": 0.9}, add_to_output=True)
+        return {targets[0]: RegexMessageHandler().process([message], self.domain)}
+
+
+@pytest.mark.parametrize("text, skips_the_pipeline", [
+    ('/affirm', True), ('/rate{"rating":"5"}', True), ('/inform{"remedy":"refund"}', True), ('/deny@0.6', True),
+    (' /affirm', True), ('/inform{"remedy": broken', True),  # Rasa keeps the intent, warns about the rest
+    ('/no_such_intent', False), ('/', False), ('杯子漏水', False), ('我要 /affirm', False)])
+def test_a_button_payload_is_parsed_as_rasas_pipeline_ends_it(text, skips_the_pipeline):
+    """Rasa's NLU graph ends with RegexMessageHandler, which replaces whatever the
+    components said about a payload of a known intent: kefu skips the components then,
+    and gives the same parse; anything else still goes through the pipeline."""
+    from types import SimpleNamespace
+
+    from rasa.core.channels.channel import UserMessage
+    from rasa.core.processor import MessageProcessor
+    from rasa.shared.core.domain import Domain
+
+    from kefu.server import apply_fixes
+
+    apply_fixes()
+    domain = Domain.load("domain.yml")
+    rasas_own = MessageProcessor._parse_message_with_graph.rasas_own
+
+    def processor():
+        pipeline = _Pipeline(domain)
+        metadata = SimpleNamespace(nlu_target="run_RegexMessageHandler")
+        return SimpleNamespace(graph_runner=pipeline, model_metadata=metadata, domain=domain), pipeline
+
+    message = UserMessage(text, sender_id="t-payload")
+    ours, skipped = processor()
+    theirs, ran = processor()
+    parsed = MessageProcessor._parse_message_with_graph(ours, message, None)
+    assert parsed == rasas_own(theirs, message, None)
+    assert ran.calls == 1
+    assert skipped.calls == (0 if skips_the_pipeline else 1)
+    if text == '/rate{"rating":"5"}':
+        assert skipped.calls == 0 and parsed["entities"][0]["value"] == "5" and "emotion" not in parsed
