@@ -332,18 +332,17 @@ def _copied_without_replay(original):
 
 def _payloads_without_the_pipeline(original):
     from rasa.nlu.classifiers.regex_message_handler import RegexMessageHandler
-    from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
     from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
     from rasa.shared.nlu.training_data.message import Message
 
     last_step = f"run_{RegexMessageHandler.__name__}"
+    regex_message_handler = RegexMessageHandler()
 
     def parse_message_with_graph(self, message, tracker, only_output_properties=True):
         text = message.text
         if isinstance(text, str) and text.startswith("/") and self.model_metadata.nlu_target == last_step:
-            # What the pipeline's last step makes of a payload whatever came before it.
-            unpacked = YAMLStoryReader.unpack_regex_message(
-                Message({TEXT: text}), self.domain, entity_extractor_name=RegexMessageHandler.__name__)
+            # The pipeline's last step alone: what it makes of a payload whatever came before it.
+            [unpacked] = regex_message_handler.process([Message({TEXT: text})], self.domain)
             if unpacked.get(INTENT):
                 parse_data = {TEXT: "", INTENT: {INTENT_NAME_KEY: None, PREDICTED_CONFIDENCE_KEY: 0.0},
                               ENTITIES: []}
