@@ -53,7 +53,9 @@ answered without changing what Rasa decides (tests/test_server_fixes.py):
   written (every slot, every action's events, the rules' states): the copy is now made
   only when the debug line is written.
 """
+import copy
 import itertools
+import logging
 import sys
 from collections import deque
 from functools import lru_cache
@@ -471,19 +473,12 @@ class _CopyForDebugLines:
     kefu_fix = True
 
     def __init__(self, module_name: str) -> None:
-        import logging
-
         self._logger = logging.getLogger(module_name)  # structlog filters by this logger's level
 
     def deepcopy(self, value, memo=None):
-        import copy
-        import logging
-
         return copy.deepcopy(value, memo) if self._logger.isEnabledFor(logging.DEBUG) else value
 
     def __getattr__(self, name: str):
-        import copy
-
         return getattr(copy, name)
 
 
