@@ -312,17 +312,28 @@ def _shallow_copy(instance):
     return twin
 
 
+def _is_plain_tracker(tracker) -> bool:
+    """A DialogueStateTracker itself (not a subclass) with a domain's slots: what the fast
+    copies below know how to copy."""
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    return type(tracker) is DialogueStateTracker and type(tracker.slots) is dict
+
+
+def _copied_slots(tracker) -> dict:
+    """The tracker's slots as Rasa's `copy.copy` of each would give them."""
+    return {name: _shallow_copy(slot) for name, slot in tracker.slots.items()}
+
+
 def _copied_without_replay(original):
     import dataclasses
 
-    from rasa.shared.core.trackers import DialogueStateTracker
-
     def copy(self):
-        if type(self) is not DialogueStateTracker or type(self.slots) is not dict:
+        if not _is_plain_tracker(self):
             return original(self)  # a subclass, or a tracker without a domain's slots
         new = _shallow_copy(self)
         new.events = deque(self.events, self._max_event_history)
-        new.slots = {name: _shallow_copy(slot) for name, slot in self.slots.items()}
+        new.slots = _copied_slots(self)
         new.latest_action = dict(self.latest_action) if self.latest_action is not None else None
         new.active_loop = dataclasses.replace(self.active_loop) if self.active_loop else self.active_loop
         new.sender_source = new.model_id = new.assistant_id = None  # as Rasa's copy has them
@@ -330,6 +341,24 @@ def _copied_without_replay(original):
 
     copy.kefu_fix = True
     return copy
+
+
+def _init_copy_without_copy_module(original):
+    from rasa.shared.constants import DEFAULT_SENDER_ID
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    def init_copy(self):
+        if not _is_plain_tracker(self):
+            return original(self)
+        new = DialogueStateTracker(self.sender_id or DEFAULT_SENDER_ID, None, self._max_event_history,
+                                   is_rule_tracker=self.is_rule_tracker)
+        new.slots = _copied_slots(self)
+        new._reset_slots()
+        return new
+
+    init_copy.kefu_fix = True
+    init_copy.rasas_own = original  # for tests/test_server_fixes.py
+    return init_copy
 
 
 def _payloads_without_the_pipeline(original):
@@ -355,24 +384,6 @@ def _payloads_without_the_pipeline(original):
     parse_message_with_graph.kefu_fix = True
     parse_message_with_graph.rasas_own = original  # for tests/test_server_fixes.py
     return parse_message_with_graph
-
-
-def _init_copy_without_copy_module(original):
-    from rasa.shared.constants import DEFAULT_SENDER_ID
-    from rasa.shared.core.trackers import DialogueStateTracker
-
-    def init_copy(self):
-        if type(self) is not DialogueStateTracker or type(self.slots) is not dict:
-            return original(self)
-        new = DialogueStateTracker(self.sender_id or DEFAULT_SENDER_ID, None, self._max_event_history,
-                                   is_rule_tracker=self.is_rule_tracker)
-        new.slots = {slot.name: _shallow_copy(slot) for slot in self.slots.values()}
-        new._reset_slots()
-        return new
-
-    init_copy.kefu_fix = True
-    init_copy.rasas_own = original  # for tests/test_server_fixes.py
-    return init_copy
 
 
 class _AppliedSoFar:
