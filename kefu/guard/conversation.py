@@ -112,10 +112,19 @@ def judge_sentence(behaviour: str, text: str, sentence: str, context: Dict[str, 
     """The same judgement for a whole sentence the classifier scored."""
     if behaviour == "rush_conclusion" and check_passed(context):
         return None
-    if behaviour == "broken_promise" and not VAGUE_TIME.search(sentence) \
-            and promise_backed_by_ticket(sentence, text, context):
+    if behaviour == "broken_promise" and _sentence_backed_by_ticket(sentence, text, context):
         return None
     return why
+
+
+def _sentence_backed_by_ticket(sentence: str, text: str, context: Dict[str, Any]) -> bool:
+    """A ticket exists, the sentence has no vague time word, and any deadline is its tier."""
+    if VAGUE_TIME.search(sentence):
+        return False
+    if not (context.get("ticket_id") or context.get("ticket_tier") or TICKET_IN_TEXT.search(text)):
+        return False
+    hours, tier = promised_hours(sentence), context.get("ticket_tier")
+    return hours is None or not tier or TIER_HOURS.get(tier) == hours
 
 
 # ---------------------------------------------------------------- tracker audit

@@ -253,15 +253,19 @@ def _merge_overlaps(violations: List[Violation]) -> List[Violation]:
 
 
 def _classifier_findings(text: str, found: List[Violation], context: Dict[str, Any]) -> List[Violation]:
-    """A behaviour the classifier scores in a sentence where no rule found it."""
+    """The classifier's behaviour for each sentence where no rule found anything.
+
+    Where a rule did, a different label from the classifier is mostly the two
+    behaviours' wordings confused, and the rule's finding already names the span.
+    """
     from kefu.guard import classifier, conversation
 
     rules = load_rules()
     findings = []
     for start, end in sentences(text)[:MAX_CLASSIFIED_SENTENCES]:
+        if any(v.start < end and start < v.end for v in found):
+            continue
         for behaviour, score in classifier.scores(text[start:end]).items():
-            if any(v.id == behaviour and v.start < end and start < v.end for v in found):
-                continue
             rule = rules[behaviour]
             why = conversation.judge_sentence(behaviour, text, text[start:end], context, rule.why)
             if why is not None:
@@ -297,5 +301,5 @@ def check(text: Any, context: Optional[Dict[str, Any]] = None, use_classifier: b
 
 
 def warm_up() -> None:
-    """Load rules, spaCy and jieba now instead of on the first message."""
+    """Load rules, spaCy, jieba and the classifier now instead of on the first message."""
     check("您好")
