@@ -193,6 +193,10 @@ def sentences(text: str) -> List[Tuple[int, int]]:
 
 
 WORD = re.compile(r"[\u4e00-\u9fffA-Za-z]")
+CJK = re.compile(r"[\u4e00-\u9fff]")
+# The classifier learnt from Chinese sentences: a fragment of a few characters or a
+# sentence mostly in another language gives it nothing to judge (the rules still do).
+MIN_CLASSIFIED_CJK = 6
 # The classifier reads at most this many sentences of a message (a pasted page would
 # otherwise cost a few milliseconds per sentence; the rules still read all of it).
 MAX_CLASSIFIED_SENTENCES = 20
@@ -263,7 +267,7 @@ def _classifier_findings(text: str, found: List[Violation], context: Dict[str, A
     rules = load_rules()
     findings = []
     for start, end in sentences(text)[:MAX_CLASSIFIED_SENTENCES]:
-        if any(v.start < end and start < v.end for v in found):
+        if any(v.start < end and start < v.end for v in found) or not _classifiable(text[start:end]):
             continue
         for behaviour, score in classifier.scores(text[start:end]).items():
             rule = rules[behaviour]
@@ -272,6 +276,11 @@ def _classifier_findings(text: str, found: List[Violation], context: Dict[str, A
                 findings.append(Violation(behaviour, text[start:end], start, end, why, rule.suggest,
                                           "classifier", score))
     return findings
+
+
+def _classifiable(sentence: str) -> bool:
+    chinese = len(CJK.findall(sentence))
+    return chinese >= MIN_CLASSIFIED_CJK and 2 * chinese >= len("".join(sentence.split()))
 
 
 def check(text: Any, context: Optional[Dict[str, Any]] = None, use_classifier: bool = True) -> List[Violation]:
