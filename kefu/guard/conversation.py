@@ -64,14 +64,26 @@ TICKET_IN_TEXT = re.compile(
 VAGUE_TIME = re.compile(r"尽快|尽早|第一时间|马上|立刻|立即|立马|很快|一会儿|保证|承诺|打包票|包您|百分之?百")
 
 
+def conversation_known(context: Dict[str, Any]) -> bool:
+    """The context comes from a conversation (its step or ticket), not an isolated sentence."""
+    return any(context.get(key) is not None for key in ("complaint_step", "check_confirmed", "ticket_id", "ticket_tier"))
+
+
+def ticket_exists(text: str, context: Dict[str, Any]) -> bool:
+    """The conversation has a ticket; for an isolated sentence, the message says it has one."""
+    if conversation_known(context):
+        return bool(context.get("ticket_id") or context.get("ticket_tier"))
+    return bool(TICKET_IN_TEXT.search(text))
+
+
 def promise_backed_by_ticket(promise: str, text: str, context: Dict[str, Any]) -> bool:
     """A deadline is backed by the ticket: the context's tier guarantees exactly it, or,
-    when the context knows no ticket, the message itself gives the ticket it comes from."""
+    for an isolated sentence, the message itself gives the ticket it comes from."""
     tier = context.get("ticket_tier")
     if tier:
         hours = TIER_HOURS.get(tier)
         return hours is not None and promised_hours(promise) == hours
-    return bool(TICKET_IN_TEXT.search(text))
+    return not conversation_known(context) and ticket_exists(text, context)
 
 
 def known_to_be_before_check(context: Dict[str, Any]) -> bool:
@@ -99,7 +111,7 @@ def judge(rule_id: str, kind: str, text: str, span: str, context: Dict[str, Any]
     if rule_id == "broken_promise":
         if kind == "deadline_promise" and promise_backed_by_ticket(span, text, context):
             return None
-        if kind == "guarantee" and (context.get("ticket_id") or TICKET_IN_TEXT.search(text)):
+        if kind == "guarantee" and ticket_exists(text, context):
             return None
         return why
     if rule_id == "play_dumb" and kind == "not_understood":
@@ -121,7 +133,7 @@ def _sentence_backed_by_ticket(sentence: str, text: str, context: Dict[str, Any]
     """A ticket exists, the sentence has no vague time word, and any deadline is its tier."""
     if VAGUE_TIME.search(sentence):
         return False
-    if not (context.get("ticket_id") or context.get("ticket_tier") or TICKET_IN_TEXT.search(text)):
+    if not ticket_exists(text, context):
         return False
     hours, tier = promised_hours(sentence), context.get("ticket_tier")
     return hours is None or not tier or TIER_HOURS.get(tier) == hours

@@ -32,6 +32,8 @@ def test_a_deadline_said_right_after_its_ticket_is_allowed():
     assert ids("工单已经为您创建，单号T20261205002，24小时内会有专人给您答复。") == set()
     assert ids("已经为您登记了维修单，师傅明天上午上门。") == set()
     assert "broken_promise" in ids("24小时内会有专人给您答复。")
+    # in a known conversation the ticket must be in its context, not only claimed in words
+    assert "broken_promise" in ids("工单已经为您创建，24小时内会有专人给您答复。", {"complaint_step": "action"})
     # a ticket in the context wins over one named in the text: its tier must match
     assert "broken_promise" in ids("工单已经建好，2小时内给您回电。", NORMAL_TICKET)
 
