@@ -22,6 +22,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import yaml
 
+# The emotion model's recipe: exclusive classes over a bag of words and bigrams.
+from kefu.emotion.classifier import TEXTCAT_CONFIG
 from kefu.guard.engine import BEHAVIOURS
 
 HERE = Path(__file__).resolve().parent
@@ -40,15 +42,6 @@ MARGIN = 0.1
 SEED = 7
 EPOCHS = 20
 BATCH_SIZE = 16
-TEXTCAT_CONFIG = {
-    "threshold": 0.5,
-    "model": {
-        "@architectures": "spacy.TextCatBOW.v2",
-        "exclusive_classes": True,
-        "ngram_size": 2,
-        "no_output_layer": False,
-    },
-}
 
 Example = Tuple[str, str]  # (text, label)
 
@@ -71,6 +64,7 @@ def load_training(directory: Path = TRAINING_DIR) -> List[Example]:
 
 def data_digest(directory: Path = TRAINING_DIR) -> str:
     digest = hashlib.sha256(Path(__file__).read_bytes())
+    digest.update(json.dumps(TEXTCAT_CONFIG, sort_keys=True).encode())
     for path in training_files(directory):
         digest.update(path.name.encode() + path.read_bytes())
     return digest.hexdigest()

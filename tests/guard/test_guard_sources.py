@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 import requests
 
-from e2e.desk_server import DeskProcess
+# the desk without Rasa (replies stay pending) on the test database
+from test_desk_security import db_url, desk  # noqa: F401  (pytest fixtures)
 from kefu.guard import guard_reply
 from kefu.guard.runtime import SAFE_REPLIES
 from kefu.handoff import escalations
 from kefu.handoff.record import build_record
-from kefu.store import dispose_engines
 
 PROJECT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).parent
@@ -63,22 +63,9 @@ def test_the_trainers_audit_shows_classifier_findings():
 
 
 @pytest.fixture(scope="module")
-def db_url(kefu_env):
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("KEFU_DB_URL", kefu_env["KEFU_DB_URL"])
-        dispose_engines()
-        yield kefu_env["KEFU_DB_URL"]
-        dispose_engines()
-
-
-@pytest.fixture(scope="module")
-def desk(kefu_env, db_url, tmp_path_factory):
-    # Rasa is not running: the case falls back to its hand-off record, replies stay pending.
-    process = DeskProcess(kefu_env, "http://127.0.0.1:9", tmp_path_factory.mktemp("desk") / "desk.log")
-    process.start()
-    process.add_agent("guard_agent", PASSWORD)
-    yield process
-    process.stop()
+def agent(desk):
+    desk.add_agent("guard_agent", PASSWORD)
+    return desk.login("guard_agent", PASSWORD)
 
 
 @pytest.fixture(scope="module")
@@ -101,8 +88,7 @@ def check_draft(agent, case, text):
     return response.json()["violations"]
 
 
-def test_a_flagged_draft_names_the_behaviour_the_span_and_a_rewording(desk, case_with_ticket):
-    agent = desk.login("guard_agent", PASSWORD)
+def test_a_flagged_draft_names_the_behaviour_the_span_and_a_rewording(agent, case_with_ticket):
     (finding,) = check_draft(agent, case_with_ticket, "您确定真的没收到吗？")
     assert finding["id"] == "doubt" and finding["name"] == "怀疑口气质问"
     assert finding["span"] in "您确定真的没收到吗？" and finding["why"] and finding["suggest"]
@@ -110,8 +96,7 @@ def test_a_flagged_draft_names_the_behaviour_the_span_and_a_rewording(desk, case
     assert by_model["source"] == "classifier" and 0 < by_model["score"] <= 1 and by_model["suggest"]
 
 
-def test_a_draft_promise_is_judged_against_the_cases_ticket(desk, case_with_ticket):
-    agent = desk.login("guard_agent", PASSWORD)
+def test_a_draft_promise_is_judged_against_the_cases_ticket(agent, case_with_ticket):
     assert check_draft(agent, case_with_ticket, "我们会在24小时内给您回复处理结果。") == []
     assert [v["id"] for v in check_draft(agent, case_with_ticket, "我们会在2小时内给您回复处理结果。")] \
         == ["broken_promise"]
@@ -119,8 +104,7 @@ def test_a_draft_promise_is_judged_against_the_cases_ticket(desk, case_with_tick
         == ["broken_promise"]
 
 
-def test_sending_anyway_is_recorded_in_the_case(desk, case_with_ticket):
-    agent = desk.login("guard_agent", PASSWORD)
+def test_sending_anyway_is_recorded_in_the_case(desk, agent, case_with_ticket):
     refused = agent.post(f"/api/cases/{case_with_ticket['id']}/reply", {"text": STONEWALL})
     assert refused.status_code == 409 and refused.json()["violations"][0]["suggest"]
     sent = agent.post(f"/api/cases/{case_with_ticket['id']}/reply", {"text": STONEWALL, "confirm": True})
