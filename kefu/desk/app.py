@@ -71,8 +71,8 @@ def make_app(rasa: Optional[RasaApi] = None, retry: bool = True) -> web.Applicat
 
 
 async def _warm_guard(app: web.Application) -> None:
-    # spaCy and jieba load on the first check; do it before the first agent waits.
-    asyncio.get_running_loop().run_in_executor(None, guard_findings, "您好", {})
+    # spaCy, jieba and the classifier load on the first check; do it before the first agent waits.
+    asyncio.get_running_loop().run_in_executor(None, guard_findings, "您好，请问有什么可以帮您？", {})
 
 
 async def _retry_pending_replies(app: web.Application):

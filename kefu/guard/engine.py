@@ -311,4 +311,4 @@ def check(text: Any, context: Optional[Dict[str, Any]] = None, use_classifier: b
 
 def warm_up() -> None:
     """Load rules, spaCy, jieba and the classifier now instead of on the first message."""
-    check("您好")
+    check("您好，请问有什么可以帮您？")  # long enough for the classifier to be asked
