@@ -1,4 +1,5 @@
-"""`make bench`: the conversation benchmark, then the emotion and guard benchmarks, then a summary.
+"""`make bench`: the conversation benchmark, then the emotion and guard benchmarks (the guard's
+corpus, one 30-character sentence), then a summary.
 
 Arguments go to bench_conversation.py (e.g. ``--quick``, ``--customers 50``); with make,
 put them in ``KEFU_BENCH_ARGS``:  ``KEFU_BENCH_ARGS=--quick make bench``.
@@ -73,6 +74,10 @@ def main() -> int:
     status, output, _ = run("bench_guard.py", [])
     guard_lines = [line for line in output.splitlines() if line.startswith(("guard check", "ratio guard"))]
     summary += [f"guard: {line}" for line in guard_lines] or [f"guard benchmark failed (exit {status})"]
+
+    status, output, _ = run("bench_guard_sentence.py", [])
+    sentence_lines = [line for line in output.splitlines() if line.startswith(("guard verdict", "ratio guard", "target"))]
+    summary += [f"guard sentence: {line}" for line in sentence_lines] or [f"guard sentence benchmark failed (exit {status})"]
 
     profile_status = 0
     if profile:

@@ -64,7 +64,8 @@ def test_violation_fields_point_into_the_text():
     (violation,) = check(text)
     assert violation.id == "doubt"
     assert text[violation.start:violation.end] == violation.span
-    assert set(violation.to_dict()) == {"id", "span", "start", "end", "why"}
+    assert set(violation.to_dict()) == {"id", "span", "start", "end", "why", "suggest", "source"}
+    assert violation.source == "rule" and violation.suggest
 
 
 # ------------------------------------------------------------------ corpus quality
@@ -145,7 +146,8 @@ def test_corpus_is_big_enough():
 def test_rush_conclusion_depends_on_the_check_step():
     offer = "我们给您全额退款，您看可以吗？"
     assert "rush_conclusion" in ids_found(offer, {"complaint_step": "probe"})
-    assert "rush_conclusion" in ids_found(offer, None)
+    # an isolated sentence (no step known) is not judged premature: remedies are good agent talk
+    assert "rush_conclusion" not in ids_found(offer, None)
     assert "rush_conclusion" not in ids_found(offer, {"complaint_step": "action"})
     assert "rush_conclusion" not in ids_found(offer, {"complaint_step": "check", "check_confirmed": True})
     assert "rush_conclusion" in ids_found(offer, {"complaint_step": "action", "check_confirmed": False})

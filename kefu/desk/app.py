@@ -71,8 +71,8 @@ def make_app(rasa: Optional[RasaApi] = None, retry: bool = True) -> web.Applicat
 
 
 async def _warm_guard(app: web.Application) -> None:
-    # spaCy and jieba load on the first check; do it before the first agent waits.
-    asyncio.get_running_loop().run_in_executor(None, guard_findings, "您好", {})
+    # spaCy, jieba and the classifier load on the first check; do it before the first agent waits.
+    asyncio.get_running_loop().run_in_executor(None, guard_findings, "您好，请问有什么可以帮您？", {})
 
 
 async def _retry_pending_replies(app: web.Application):
@@ -310,8 +310,18 @@ def guard_context(case: Dict[str, Any]) -> Dict[str, Any]:
 
 
 def guard_findings(text: str, context: Dict[str, Any]) -> list:
-    from kefu.guard import check  # loads spaCy: only when the desk checks a draft
-    return [{"id": v.id, "span": v.span, "why": v.why} for v in check(text, context)]
+    """Each finding as the agent sees it: the behaviour, the words, why, how to say it instead."""
+    from kefu.guard import check, load_rules  # loads spaCy: only when the desk checks a draft
+
+    rules = load_rules()
+    findings = []
+    for v in check(text, context):
+        finding = {"id": v.id, "name": rules[v.id].name, "span": v.span, "why": v.why,
+                   "suggest": v.suggest, "source": v.source}
+        if v.score is not None:
+            finding["score"] = v.score
+        findings.append(finding)
+    return findings
 
 
 # --- the customer's side -----------------------------------------------------------------------------

@@ -5,6 +5,8 @@
     python -m kefu.guard --domain domain.yml   lint every response text and button title
     python -m kefu.guard --conversation FILE_OR_ID   audit a stored conversation by turn
     --context '{"complaint_step": "action", "ticket_tier": "urgent"}'  base context for all texts
+    python -m kefu.guard eval FILE [--details] [--json]   precision/recall on {"text","expect"} lines
+    python -m kefu.guard train                 (re)train the classifier now instead of on first use
 
 Exit codes: 0 clean, 1 violations found, 2 input could not be read.
 """
@@ -219,10 +221,51 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def run_eval(argv: List[str]) -> int:
+    from kefu.guard.evaluate import evaluate, format_report, load_labelled
+
+    parser = argparse.ArgumentParser(prog="python -m kefu.guard eval",
+                                     description='Precision and recall on {"text", "expect"} JSON lines.')
+    parser.add_argument("file", help='JSON lines {"text": …, "expect": behaviour id or null}')
+    parser.add_argument("--details", action="store_true", help="also list every miss and false positive")
+    parser.add_argument("--json", action="store_true", help="print the numbers as one JSON object")
+    args = parser.parse_args(argv)
+    path = Path(args.file)
+    if not path.is_file():
+        raise GuardInputError(f"no such file: {path}")
+    try:
+        result = evaluate(load_labelled(path))
+    except ValueError as error:
+        raise GuardInputError(str(error))
+    if args.json:
+        emit(result.to_dict())
+    else:
+        print(format_report(result, details=args.details))
+    return EXIT_CLEAN
+
+
+def run_train() -> int:
+    from kefu.guard.classifier import DEFAULT_MODEL_DIR, train_default
+
+    model = train_default()
+    print(f"guard classifier trained on {model.examples} sentences, saved in {DEFAULT_MODEL_DIR}")
+    return EXIT_CLEAN
+
+
+SUBCOMMANDS = {"eval": run_eval, "train": lambda argv: run_train()}
+
+
 def main(argv: Optional[List[str]] = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    sys.stdout.reconfigure(encoding="utf-8")
+    if argv and argv[0] in SUBCOMMANDS:
+        try:
+            return SUBCOMMANDS[argv[0]](argv[1:])
+        except GuardInputError as error:
+            print(f"kefu.guard: {error}", file=sys.stderr)
+            return EXIT_ERROR
     parser = build_parser()
     args = parser.parse_args(argv)
-    sys.stdout.reconfigure(encoding="utf-8")
     try:
         context = parse_context(args.context)
         if args.jsonl:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, Iterable, List, Optional
 
-STEPS = ("listen", "share", "probe", "check", "action", "satisfy")
+STEPS = ("listen", "share", "probe", "check", "action", "satisfy")  # order of the six steps
 STEPS_AFTER_CHECK = ("action", "satisfy")
 
 # Ticket tiers and the deadline each one guarantees, in hours (docs/CONVENTIONS.md).
@@ -55,9 +55,42 @@ def promised_hours(promise: str) -> Optional[float]:
     return None if number is None else number * _UNIT_HOURS[m.group(2)]
 
 
-def promise_backed_by_ticket(promise: str, context: Dict[str, Any]) -> bool:
-    hours = TIER_HOURS.get(context.get("ticket_tier") or "")
-    return hours is not None and promised_hours(promise) == hours
+# A message that itself says the ticket exists: "工单已经建好", "单号BX2406…".
+TICKET_IN_TEXT = re.compile(
+    r"(工单|[修诉件款货询换]单|单号|编号)[^，。！？]{0,16}(已|已经)?(建|创建|生成|登记|受理|派发|提交)"
+    r"|(已|已经)(为您|给您|帮您)?(建|创建|生成|登记|受理|派发|开)(好|了)?[^，。！？]{0,6}单"
+    r"|(单号|编号)(是|为|：|:)?\s*[A-Za-z]*[-A-Za-z0-9]{4,}")
+# Time words no ticket can back, whatever the context (the rule broken_promise says why).
+VAGUE_TIME = re.compile(r"尽快|尽早|第一时间|马上|立刻|立即|立马|很快|一会儿|保证|承诺|打包票|包您|百分之?百")
+
+
+def conversation_known(context: Dict[str, Any]) -> bool:
+    """The context comes from a conversation (its step or ticket), not an isolated sentence."""
+    return any(context.get(key) is not None for key in ("complaint_step", "check_confirmed", "ticket_id", "ticket_tier"))
+
+
+def ticket_exists(text: str, context: Dict[str, Any]) -> bool:
+    """The conversation has a ticket; for an isolated sentence, the message says it has one."""
+    if conversation_known(context):
+        return bool(context.get("ticket_id") or context.get("ticket_tier"))
+    return bool(TICKET_IN_TEXT.search(text))
+
+
+def promise_backed_by_ticket(promise: str, text: str, context: Dict[str, Any]) -> bool:
+    """A deadline is backed by the ticket: the context's tier guarantees exactly it, or,
+    for an isolated sentence, the message itself gives the ticket it comes from."""
+    tier = context.get("ticket_tier")
+    if tier:
+        hours = TIER_HOURS.get(tier)
+        return hours is not None and promised_hours(promise) == hours
+    return not conversation_known(context) and ticket_exists(text, context)
+
+
+def known_to_be_before_check(context: Dict[str, Any]) -> bool:
+    """The context says the Check step is not passed yet (unknown step: not known)."""
+    if context.get("check_confirmed") is not None:
+        return not context["check_confirmed"]
+    return context.get("complaint_step") in STEPS[:4]
 
 
 def _last_bot_text(context: Dict[str, Any]) -> Optional[str]:
@@ -65,20 +98,45 @@ def _last_bot_text(context: Dict[str, Any]) -> Optional[str]:
     return previous[-1] if previous else None
 
 
-def judge(rule_id: str, kind: str, span: str, context: Dict[str, Any], why: str) -> Optional[str]:
+def judge(rule_id: str, kind: str, text: str, span: str, context: Dict[str, Any], why: str) -> Optional[str]:
     """The reason a conversation-level candidate is a violation here, or None if it is fine."""
     from kefu.guard.engine import has_kind
 
     if rule_id == "rush_conclusion":
-        return None if check_passed(context) else why
+        if kind == "remedy_offer":
+            return why if known_to_be_before_check(context) else None
+        if kind == "cause_assertion":
+            return None if check_passed(context) else why
+        return why  # dismissing the customer is never a conclusion reached by checking
     if rule_id == "broken_promise":
-        if kind == "deadline_promise" and promise_backed_by_ticket(span, context):
+        if kind == "deadline_promise" and promise_backed_by_ticket(span, text, context):
+            return None
+        if kind == "guarantee" and ticket_exists(text, context):
             return None
         return why
     if rule_id == "play_dumb" and kind == "not_understood":
         previous = _last_bot_text(context)
         return why if previous and has_kind(previous, "play_dumb", "not_understood") else None
     return why
+
+
+def judge_sentence(behaviour: str, text: str, sentence: str, context: Dict[str, Any], why: str) -> Optional[str]:
+    """The same judgement for a whole sentence the classifier scored."""
+    if behaviour == "rush_conclusion" and check_passed(context):
+        return None
+    if behaviour == "broken_promise" and _sentence_backed_by_ticket(sentence, text, context):
+        return None
+    return why
+
+
+def _sentence_backed_by_ticket(sentence: str, text: str, context: Dict[str, Any]) -> bool:
+    """A ticket exists, the sentence has no vague time word, and any deadline is its tier."""
+    if VAGUE_TIME.search(sentence):
+        return False
+    if not ticket_exists(text, context):
+        return False
+    hours, tier = promised_hours(sentence), context.get("ticket_tier")
+    return hours is None or not tier or TIER_HOURS.get(tier) == hours
 
 
 # ---------------------------------------------------------------- tracker audit

@@ -3,8 +3,9 @@
 A rule (rules/<id>.yml) has matchers; each matcher finds candidate spans with spaCy
 PhraseMatcher phrases, spaCy Matcher token patterns (over jieba tokens) and/or regular
 expressions on the raw text. A candidate is dropped when an `unless` regex matches the
-sentence it is in. Conversation-level rules then ask `conversation.judge` whether the
-candidate is a violation in the given context.
+sentence it is in. The trained classifier (kefu/guard/classifier.py) adds, per sentence,
+a behaviour no rule found there. Conversation-level rules then ask `conversation.judge`
+whether a candidate is a violation in the given context.
 """
 from __future__ import annotations
 
@@ -43,9 +44,15 @@ class Violation:
     start: int
     end: int
     why: str
+    suggest: str = ""  # how a good agent would say it instead (the rule's `suggest`)
+    source: str = "rule"  # "rule": a pattern matched the span; "classifier": the sentence's score
+    score: Optional[float] = None  # the classifier's probability for the behaviour
 
     def to_dict(self) -> Dict[str, Any]:
-        return asdict(self)
+        found = asdict(self)
+        if self.score is None:
+            del found["score"]
+        return found
 
 
 @dataclass
@@ -71,6 +78,7 @@ class Rule:
     matchers: List[Matcher]
     examples: list
     counter_examples: list
+    suggest: str = ""
 
 
 @dataclass(frozen=True)
@@ -92,6 +100,7 @@ def load_rule(path: Path) -> Rule:
         matchers=matchers,
         examples=data.get("examples", []),
         counter_examples=data.get("counter_examples", []),
+        suggest=data.get("suggest", ""),
     )
 
 
@@ -170,6 +179,29 @@ def _compiled() -> _CompiledRules:
     return _CompiledRules(load_rules())
 
 
+def sentences(text: str) -> List[Tuple[int, int]]:
+    """(start, end) of each sentence with words in it, without its closing mark or spaces."""
+    spans, start = [], 0
+    for mark in list(SENTENCE_END.finditer(text)) + [None]:
+        end = mark.start() if mark else len(text)
+        left = start + len(text[start:end]) - len(text[start:end].lstrip())
+        right = end - (len(text[start:end]) - len(text[start:end].rstrip()))
+        if WORD.search(text, left, right):
+            spans.append((left, right))
+        start = mark.end() if mark else len(text)
+    return spans
+
+
+WORD = re.compile(r"[\u4e00-\u9fffA-Za-z]")
+CJK = re.compile(r"[\u4e00-\u9fff]")
+# The classifier learnt from Chinese sentences: a fragment of a few characters or a
+# sentence mostly in another language gives it nothing to judge (the rules still do).
+MIN_CLASSIFIED_CJK = 6
+# The classifier reads at most this many sentences of a message (a pasted page would
+# otherwise cost a few milliseconds per sentence; the rules still read all of it).
+MAX_CLASSIFIED_SENTENCES = 20
+
+
 def sentence_around(text: str, start: int, end: int) -> str:
     """The sentence holding text[start:end]; `unless` exceptions look only there."""
     left = max((m.end() for m in SENTENCE_END.finditer(text, 0, start)), default=0)
@@ -224,12 +256,40 @@ def _merge_overlaps(violations: List[Violation]) -> List[Violation]:
     return sorted(merged, key=lambda v: (v.start, v.id))
 
 
-def check(text: Any, context: Optional[Dict[str, Any]] = None) -> List[Violation]:
+def _classifier_findings(text: str, found: List[Violation], context: Dict[str, Any]) -> List[Violation]:
+    """The classifier's behaviour for each sentence where no rule found anything.
+
+    Where a rule did, a different label from the classifier is mostly the two
+    behaviours' wordings confused, and the rule's finding already names the span.
+    """
+    from kefu.guard import classifier, conversation
+
+    rules = load_rules()
+    findings = []
+    for start, end in sentences(text)[:MAX_CLASSIFIED_SENTENCES]:
+        if any(v.start < end and start < v.end for v in found) or not _classifiable(text[start:end]):
+            continue
+        for behaviour, score in classifier.scores(text[start:end]).items():
+            rule = rules[behaviour]
+            why = conversation.judge_sentence(behaviour, text, text[start:end], context, rule.why)
+            if why is not None:
+                findings.append(Violation(behaviour, text[start:end], start, end, why, rule.suggest,
+                                          "classifier", score))
+    return findings
+
+
+def _classifiable(sentence: str) -> bool:
+    chinese = len(CJK.findall(sentence))
+    return chinese >= MIN_CLASSIFIED_CJK and 2 * chinese >= len("".join(sentence.split()))
+
+
+def check(text: Any, context: Optional[Dict[str, Any]] = None, use_classifier: bool = True) -> List[Violation]:
     """Forbidden behaviours in one bot/agent message.
 
     context (all keys optional): complaint_step, check_confirmed, ticket_id,
-    ticket_tier, ticket_deadline, previous_bot_texts (oldest first). None means an
-    empty conversation: no check confirmed, no ticket, no previous reply.
+    ticket_tier, ticket_deadline, previous_bot_texts (oldest first). None means
+    nothing is known about the conversation: no ticket, no previous reply, and the
+    complaint step unknown (a remedy is then not judged as premature).
     """
     from kefu.guard import conversation
 
@@ -240,13 +300,15 @@ def check(text: Any, context: Optional[Dict[str, Any]] = None) -> List[Violation
     for c in find_candidates(text):
         why = c.matcher.why or c.rule.why
         if c.rule.scope == "conversation":
-            why = conversation.judge(c.rule.id, c.matcher.kind, text[c.start : c.end], context, why)
+            why = conversation.judge(c.rule.id, c.matcher.kind, text, text[c.start : c.end], context, why)
             if why is None:
                 continue
-        violations.append(Violation(c.rule.id, text[c.start : c.end], c.start, c.end, why))
+        violations.append(Violation(c.rule.id, text[c.start : c.end], c.start, c.end, why, c.rule.suggest))
+    if use_classifier:
+        violations += _classifier_findings(text, violations, context)
     return _merge_overlaps(violations)
 
 
 def warm_up() -> None:
-    """Load rules, spaCy and jieba now instead of on the first message."""
-    check("您好")
+    """Load rules, spaCy, jieba and the classifier now instead of on the first message."""
+    check("您好，请问有什么可以帮您？")  # long enough for the classifier to be asked

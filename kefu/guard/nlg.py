@@ -20,6 +20,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
 from kefu.guard.conversation import context_from_slots
+from kefu.guard.engine import warm_up
 from kefu.guard.runtime import guard_reply
 
 PREVIOUS_BOT_TEXTS = 3  # enough for "didn't understand twice in a row"
@@ -49,6 +50,7 @@ class GuardedNLG(TemplatedNaturalLanguageGenerator):
         if responses is None:
             responses = domain.responses if domain else {}
         super().__init__(responses)
+        warm_up()  # rules, spaCy and the classifier (trained here if stale), before the first reply
 
     async def generate(
         self,

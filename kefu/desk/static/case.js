@@ -74,7 +74,7 @@
     fill($("notes"), data.notes, (n) => Desk.el("li", "", n.agent + " · " + Desk.clock(n.at) + "：" + n.text));
     const history = data.assignments.map((a) => Desk.clock(a.at) + " " + (a.kind === "claim" ? a.agent + " 接手" : a.by + " 转给 " + a.agent))
       .concat(data.messages.map((m) => Desk.clock(m.at) + " " + m.agent + " 回复（" + ({ pending: "待送达", delivered: "已送达", failed: "失败" }[m.status]) + "）" +
-        (m.warnings.length ? " ⚠ 有提醒仍发送" : "")));
+        (m.warnings.length ? " ⚠ 有提醒仍发送：" + m.warnings.map((w) => w.name || w.id).join("、") : "")));
     fill($("history"), history, (text) => Desk.el("li", "", text));
     const mine = data.agent === root.dataset.me;
     const open = data.status !== "resolved";
@@ -101,7 +101,15 @@
   function showWarnings(violations) {
     const list = $("guard-reasons");
     Desk.clear(list);
-    violations.forEach((v) => list.appendChild(Desk.el("li", "", "「" + v.span + "」" + v.why)));
+    violations.forEach((v) => {
+      const item = Desk.el("li", "guard-finding", "");
+      item.appendChild(Desk.el("strong", "guard-name", v.name || v.id));
+      item.appendChild(Desk.el("span", "guard-span", "「" + v.span + "」" +
+        (v.source === "classifier" ? "（模型判断，可信度 " + Math.round(v.score * 100) + "%）" : "")));
+      item.appendChild(Desk.el("div", "guard-why", v.why));
+      if (v.suggest) item.appendChild(Desk.el("div", "guard-suggest", "建议：" + v.suggest));
+      list.appendChild(item);
+    });
     $("guard-warning").hidden = violations.length === 0;
   }
 
