@@ -21,10 +21,6 @@ answered without changing what Rasa decides (tests/test_server_fixes.py):
   function of that message and the emotion slots (`kefu.emotion.tracking`): it runs here
   instead of sending the whole tracker to the action server, which keeps the same action
   for a plain `rasa run`. It was a third of the action calls.
-  The acknowledgement of messages sent while waiting for a person (kefu's
-  `action_validate_slot_mappings`) is called only while the conversation is paused:
-  at other times it returns nothing, and Rasa rebuilt the tracker from all its events
-  to call it.
 * Every action call opened a new HTTP session and TCP connection: the endpoint now keeps
   one session with keep-alive connections and writes the request (the whole tracker)
   with ujson, a Rasa dependency, in UTF-8 rather than escapes.
@@ -271,22 +267,6 @@ def _slot_actions_in_process(original):
 
     run_custom_action.kefu_fix = True
     return run_custom_action
-
-
-def _slot_validation_only_while_paused(original):
-    """kefu's ``action_validate_slot_mappings`` (actions/waiting.py) does nothing unless
-    the conversation waits for a person, and Rasa rebuilds the whole tracker from its
-    events before calling it: outside a pause, keep what Rasa keeps when the action
-    returns nothing, the extracted slots."""
-    async def execute_validation_action(self, extraction_events, output_channel, nlg, tracker, domain):
-        if tracker.is_paused():
-            return await original(self, extraction_events, output_channel, nlg, tracker, domain)
-        return [event for event in extraction_events if isinstance(event, SlotSet)]
-
-    from rasa.shared.core.events import SlotSet
-
-    execute_validation_action.kefu_fix = True
-    return execute_validation_action
 
 
 # Actions that read slots, the latest message and the events of their last N customer
@@ -546,7 +526,6 @@ def apply_fixes() -> None:
     _replace_once(tracker_store.SQLTrackerStore, "_event_query", _only_event_data)
     _replace_once(run, "load_agent_on_start", _freezing_after_load)
     _replace_once(ActionExtractSlots, "_run_custom_action", _slot_actions_in_process)
-    _replace_once(ActionExtractSlots, "_execute_validation_action", _slot_validation_only_while_paused)
     _replace_once(RemoteAction, "_action_call_format", _recent_turns_call_format)
     _replace_once(DialogueStateTracker, "copy", _copied_without_replay)
     _replace_once(DialogueStateTracker, "applied_events", _applied_events_extended)

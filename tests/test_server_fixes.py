@@ -546,39 +546,3 @@ def test_a_button_payload_is_parsed_as_rasas_pipeline_ends_it(text, skips_the_pi
     assert skipped.calls == (0 if skips_the_pipeline else 1)
     if text == '/rate{"rating":"5"}':
         assert skipped.calls == 0 and parsed["entities"][0]["value"] == "5" and "emotion" not in parsed
-
-
-def test_slot_validation_runs_only_while_paused_and_then_as_in_rasa(monkeypatch):
-    """Outside a pause the skipped call changes nothing; while paused the action runs and
-    its acknowledgement is kept, as plain Rasa keeps it."""
-    from rasa.core.actions.action import ActionExtractSlots
-    from rasa.shared.core.domain import Domain
-    from rasa.shared.core.events import (ActionExecuted, BotUttered, ConversationPaused,
-                                         SlotSet, UserUttered)
-    from rasa.shared.core.trackers import DialogueStateTracker
-    from rasa.utils.endpoints import EndpointConfig
-
-    from kefu.server import _slot_validation_only_while_paused
-
-    calls = []
-
-    async def validation_action(self, *args, **kwargs):
-        calls.append(self.name())
-        return [BotUttered("收到，这条也记下了。"), SlotSet("waiting_ack_at", 1.0)]
-
-    monkeypatch.setattr(RemoteAction, "run", validation_action)
-    domain = Domain.load("domain.yml")
-    assert "action_validate_slot_mappings" in domain.user_actions
-    original = ActionExtractSlots._execute_validation_action  # maybe patched: it defers while paused
-    patched = _slot_validation_only_while_paused(original)
-    extract = ActionExtractSlots(EndpointConfig("http://127.0.0.1:9/webhook"))
-    extracted = [SlotSet("emotion", "angry")]
-    events = [ActionExecuted("action_listen"), UserUttered("人呢", {"name": "inform"})]
-    talking = DialogueStateTracker.from_events("t-talk", events, domain.slots)
-    assert asyncio.run(patched(extract, extracted, None, None, talking, domain)) == extracted
-    assert calls == []
-    waiting = DialogueStateTracker.from_events("t-wait", [ConversationPaused(), *events], domain.slots)
-    kept = asyncio.run(patched(extract, extracted, None, None, waiting, domain))
-    assert calls == ["action_validate_slot_mappings"]
-    assert kept == asyncio.run(original(extract, extracted, None, None, waiting, domain))
-    assert any(isinstance(event, BotUttered) for event in kept) and extracted[0] in kept

@@ -87,15 +87,6 @@ def attach_callback(escalation_id: int, ticket_id: str) -> None:
         _load(session, escalation_id).callback_ticket_id = ticket_id
 
 
-def raise_priority(escalation_id: int, priority: str) -> None:
-    """A waiting customer grew angrier: the case moves up, with the shorter wait target."""
-    now = local_now()
-    with handoff_session() as session:
-        row = _load(session, escalation_id)
-        row.priority, row.updated_at = priority, now
-        row.target_at = priorities.target_time(priority, row.created_at)
-
-
 # --- the queue and a case ------------------------------------------------------------------
 
 def queue(now: Optional[datetime] = None) -> List[Dict[str, Any]]:
