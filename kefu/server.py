@@ -269,6 +269,20 @@ def _slot_actions_in_process(original):
     return run_custom_action
 
 
+def _slot_validation_only_while_paused(original):
+    """Rasa calls ``action_validate_slot_mappings`` after every customer message, with a
+    full replay of the tracker first; kefu's (actions/waiting.py) only speaks while the
+    conversation waits for a person, so elsewhere the call is skipped."""
+    async def execute_validation_action(self, extraction_events, output_channel, nlg, tracker, domain):
+        if tracker.is_paused():
+            return await original(self, extraction_events, output_channel, nlg, tracker, domain)
+        from rasa.shared.core.events import SlotSet
+        return [event for event in extraction_events if isinstance(event, SlotSet)]
+
+    execute_validation_action.kefu_fix = True
+    return execute_validation_action
+
+
 # Actions that read slots, the latest message and the events of their last N customer
 # messages only (actions/complaint.py, ValidateComplaintForm).
 RECENT_TURNS_ONLY = {"validate_complaint_form": 3}
@@ -526,6 +540,7 @@ def apply_fixes() -> None:
     _replace_once(tracker_store.SQLTrackerStore, "_event_query", _only_event_data)
     _replace_once(run, "load_agent_on_start", _freezing_after_load)
     _replace_once(ActionExtractSlots, "_run_custom_action", _slot_actions_in_process)
+    _replace_once(ActionExtractSlots, "_execute_validation_action", _slot_validation_only_while_paused)
     _replace_once(RemoteAction, "_action_call_format", _recent_turns_call_format)
     _replace_once(DialogueStateTracker, "copy", _copied_without_replay)
     _replace_once(DialogueStateTracker, "applied_events", _applied_events_extended)

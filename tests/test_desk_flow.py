@@ -40,12 +40,15 @@ def test_reply_reaches_the_rest_customer_and_resolve_resumes_the_bot(servers, de
     case = case_of(servers, sender)
     queue = wang.get("/api/queue").json()["cases"]
     assert case["id"] in [item["id"] for item in queue]
-    assert servers.say(sender, "我的订单是KF20261102，麻烦快点") == []  # paused: stored only
+    # Paused: the bot predicts nothing, but the customer is told the message is kept.
+    (ack,) = servers.say(sender, "我的订单是KF20261102，麻烦快点")
+    assert "约" in ack["text"] and "分钟" in ack["text"]
+    assert servers.say(sender, "快点啊") == []  # one acknowledgement per 2 minutes
 
     view = wang.get(f"/api/cases/{case['id']}").json()
     assert view["live"] is True
-    assert view["transcript"][-1]["text"] == "我的订单是KF20261102，麻烦快点"
-    assert view["transcript"][-1]["while_paused"] is True
+    said = [line for line in view["transcript"] if line["text"] == "我的订单是KF20261102，麻烦快点"]
+    assert len(said) == 1 and said[0]["while_paused"] is True
 
     sent = wang.post(f"/api/cases/{case['id']}/reply", {"text": "您好，我是客服小王，这就帮您查订单KF20261102。"})
     assert sent.status_code == 201 and sent.json()["delivered"] is True
@@ -118,7 +121,9 @@ def test_everything_survives_a_desk_restart(servers, desk, tmp_path):
     assert sent.status_code == 201 and sent.json()["delivered"] is False
     cut_off.stop()
     desk.stop()
-    assert servers.say(sender, "还在吗？") == []  # while no desk runs
+    # While no desk runs, the action server still tells the customer who has the case.
+    (ack,) = servers.say(sender, "还在吗？")
+    assert "flow_wang" in ack["text"]
     desk.start()
     assert wait_for(lambda: poll(desk, sender), timeout=20)[0]["text"] == "您好，我在查，请稍等。"
     wang = desk.login("flow_wang", PASSWORD)

@@ -59,13 +59,22 @@ def test_asking_for_a_person_with_nobody_online_books_a_callback(servers, kefu_e
     (case,) = escalations_of(kefu_env["KEFU_DB_URL"], sender)
     assert case["reason"] == "customer_request" and case["status"] == "waiting"
     assert case["callback_ticket_id"] and case["callback_ticket_id"] in said
-    # While paused the bot is silent, and Rasa still keeps what the customer says.
-    assert servers.say(sender, "还要等多久？") == []
+    # While paused the bot predicts nothing; it only says the message joined the ticket,
+    # once per 2 minutes, and Rasa keeps every word.
+    (ack,) = servers.say(sender, "还要等多久？")
+    assert case["callback_ticket_id"] in ack["text"]
+    assert servers.say(sender, "我一直在家等着") == []
     tracker = servers.tracker(sender)
     after = events_after_last(tracker, "action_handoff")
-    assert [e["text"] for e in after if e["event"] == "user"] == ["还要等多久？"]
-    assert not any(e["event"] == "bot" for e in after[after.index(next(e for e in after if e["event"] == "user")):])
+    assert [e["text"] for e in after if e["event"] == "user"] == ["还要等多久？", "我一直在家等着"]
+    assert [e["text"] for e in after if e["event"] == "bot"][-1] == ack["text"]
     assert tracker["paused"] is True
+    engine = create_engine(kefu_env["KEFU_DB_URL"], future=True)
+    with engine.connect() as connection:
+        notes = connection.execute(text("SELECT detail FROM ticket_events WHERE ticket_id = :t AND kind = 'note'"),
+                                   {"t": case["callback_ticket_id"]}).scalars().all()
+    engine.dispose()
+    assert any("还要等多久？" in note for note in notes) and any("我一直在家等着" in note for note in notes)
 
 
 def test_asking_for_a_person_inside_a_complaint_keeps_the_story(servers, kefu_env, agent_online):
@@ -86,8 +95,9 @@ def test_asking_for_a_person_inside_a_complaint_keeps_the_story(servers, kefu_en
     customer_lines = [line["text"] for line in record["transcript"] if line["role"] == "customer"]
     assert customer_lines[:2] == ["快递一周了还没到，太气人了", "催了好几次都没人管，一直说在路上"]
     assert record["summary"].endswith("因顾客要求人工服务转人工。")
-    # Asking again while waiting does not open a second case.
-    assert servers.say(sender, "/request_human") == []
+    # Asking again while waiting does not open a second case: the customer hears the wait.
+    (ack,) = servers.say(sender, "/request_human")
+    assert "分钟" in ack["text"]
     assert len(escalations_of(kefu_env["KEFU_DB_URL"], sender)) == 1
 
 
@@ -126,3 +136,16 @@ def test_unsatisfied_after_an_alternative_hands_over(servers, kefu_env, nobody_o
     assert case["reason"] == "unsatisfied" and case["priority"] in ("high", "urgent")
     assert record["steps"]["reached"] == ["listen", "share", "probe", "check", "action", "satisfy"]
     assert len(record["promises"]) == 2 and record["offered"]
+
+
+def test_a_threat_while_waiting_makes_the_case_urgent(servers, kefu_env, agent_online):
+    sender = "flow-waiting-threat"
+    servers.say(sender, "/request_human")
+    (case,) = escalations_of(kefu_env["KEFU_DB_URL"], sender)
+    assert case["priority"] == "normal"
+    (ack,) = servers.say(sender, "等半天了还没人理，再不来人我就投诉到12315！")
+    assert "分钟" in ack["text"]
+    (case,) = escalations_of(kefu_env["KEFU_DB_URL"], sender)
+    assert case["priority"] == "urgent" and case["status"] == "waiting"
+    slots = servers.tracker(sender)["slots"]
+    assert slots["emotion"] is not None and slots["waiting_ack_at"]  # emotion still tracked

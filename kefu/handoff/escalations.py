@@ -319,3 +319,18 @@ def was_handed_over(sender_id: str) -> bool:
     with handoff_session() as session:
         return session.execute(select(Escalation.id).where(
             Escalation.sender_id == sender_id).limit(1)).first() is not None
+
+
+def raise_priority(escalation_id: int, priority: str, now: Optional[datetime] = None) -> bool:
+    """Make a waiting or assigned case more urgent (never less); True when it changed.
+
+    The wait target moves with it, counted from when the case was opened.
+    """
+    now = now or local_now()
+    with handoff_session() as session:
+        row = _open(session, escalation_id)
+        if priorities.rank(priority) >= priorities.rank(row.priority):
+            return False
+        row.priority, row.updated_at = priority, now
+        row.target_at = priorities.target_time(priority, row.created_at)
+        return True

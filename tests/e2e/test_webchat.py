@@ -205,7 +205,7 @@ def test_html_emoji_and_oversized_input(phone, servers):
     assert phone.input_value("#input") == "快" * 1001  # … and nothing lost
 
     # Exactly 1,000 characters.  Two messages it did not understand handed the customer
-    # over, so the paused bot stays silent: the message must reach the tracker whole.
+    # over; while paused the bot only acknowledges: the message must reach the tracker whole.
     phone.fill("#input", "快递没到" * 250)
     phone.press("#input", "Enter")
     assert customer_texts(phone)[-1] == "快递没到" * 250

@@ -1,0 +1,45 @@
+"""Answers customers while their conversation waits for a person (kefu.handoff.waiting).
+
+Rasa runs ``action_validate_slot_mappings`` after the slot mappings of every customer
+message, even while the conversation is paused, and — unlike the custom slot-mapping
+actions — keeps the messages it utters.  That makes it the documented place for a
+reply while paused.  Outside a pause it does nothing.
+"""
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from kefu.handoff import escalations, waiting
+from kefu.store.db import local_now
+
+RECENT_MESSAGES = 3
+
+
+class AnswerWhileWaiting(Action):
+    def name(self) -> Text:
+        return "action_validate_slot_mappings"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        if not tracker.is_paused():
+            return []
+        case = escalations.open_escalation_for(tracker.sender_id)
+        if case is None:
+            return []
+        now = local_now()
+        text = (tracker.latest_message or {}).get("text") or ""
+        if not text.startswith("/"):  # a button press adds nothing to say
+            waiting.keep_on_callback_ticket(case, text, now)
+        waiting.escalate_if_angrier(case, tracker.slots, recent_customer_texts(tracker), now)
+        if not waiting.due(tracker.get_slot("waiting_ack_at"), now):
+            return []
+        ack = waiting.acknowledge(case, now)
+        dispatcher.utter_message(response=ack.response, **ack.values)
+        return [SlotSet("waiting_ack_at", now.isoformat(timespec="seconds"))]
+
+
+def recent_customer_texts(tracker: Tracker) -> List[str]:
+    users = [e.get("text") or "" for e in tracker.events if e.get("event") == "user"]
+    return users[-RECENT_MESSAGES:]

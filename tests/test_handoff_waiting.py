@@ -1,0 +1,143 @@
+"""Customers waiting for a person are answered (kefu.handoff.waiting, actions/waiting.py):
+on a private SQLite file per test, and through Rasa's own slot-validation call."""
+import asyncio
+from datetime import datetime, timedelta
+
+import pytest
+from rasa.core.actions.action import ActionExtractSlots, RemoteAction
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, ConversationPaused, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import EndpointConfig
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.waiting import AnswerWhileWaiting
+from kefu.handoff import agents, escalations, waiting
+from kefu.handoff.record import build_record
+from kefu.store import dispose_engines, tickets
+
+NOW = datetime(2026, 12, 5, 14, 0, 0)
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch):
+    monkeypatch.setenv("KEFU_DB_URL", f"sqlite:///{tmp_path}/kefu.db")
+    dispose_engines()
+    yield
+    dispose_engines()
+
+
+def open_case(sender, reason="customer_request", priority="normal", callback=None):
+    tracker = {"sender_id": sender, "latest_input_channel": "rest", "events": []}
+    record = build_record(tracker, {}, reason)
+    record["priority"] = priority
+    return escalations.create_escalation(record, callback_ticket_id=callback, now=NOW)
+
+
+@pytest.mark.parametrize("last, minutes_later, expected", [
+    (None, 0, True), ("", 0, True), ("not a time", 0, True),
+    (NOW.isoformat(), 0, False), (NOW.isoformat(), 1, False), (NOW.isoformat(), 2, True),
+    (NOW.isoformat(), 30, True)])
+def test_at_most_one_acknowledgement_every_two_minutes(last, minutes_later, expected):
+    assert waiting.due(last, NOW + timedelta(minutes=minutes_later)) is expected
+
+
+def test_queue_position_then_the_agent_by_name(db):
+    first, second = open_case("w-1"), open_case("w-2")
+    ack = waiting.acknowledge(second, NOW)
+    assert ack.response == "utter_waiting_ack_queue" and ack.values["queue_ahead"] == 1
+    assert waiting.acknowledge(first, NOW).response == "utter_waiting_ack_next"
+    wang = agents.create_agent("wang", "secret-pass-1")
+    escalations.claim(second["id"], wang)
+    claimed = escalations.open_escalation_for("w-2")
+    ack = waiting.acknowledge(claimed, NOW)
+    assert ack == waiting.Acknowledgement("utter_waiting_ack_agent", {"agent": "wang"})
+
+
+def test_a_callback_ticket_keeps_what_the_customer_adds(db):
+    ticket = tickets.create_ticket("delivery", "快递没到", tier="urgent")
+    case = open_case("w-cb", callback=ticket.id)
+    waiting.keep_on_callback_ticket(case, "我下午三点以后都在家", NOW)
+    waiting.keep_on_callback_ticket(case, "  ", NOW)  # nothing said, nothing noted
+    ack = waiting.acknowledge(case, NOW)
+    assert ack == waiting.Acknowledgement("utter_waiting_ack_callback", {"ticket_id": ticket.id})
+    history = tickets.get_ticket(ticket.id).history
+    assert [event.detail for event in history if event.kind == "note"] == ["顾客补充：我下午三点以后都在家"]
+
+
+def test_growing_anger_or_a_threat_raises_the_priority_never_lowers_it(db):
+    case = open_case("w-angry")
+    calm = {"emotion": "neutral", "emotion_intensity": 0.1}
+    assert waiting.escalate_if_angrier(case, calm, ["好的我等等"], NOW) is False
+    assert escalations.open_escalation_for("w-angry")["priority"] == "normal"
+    assert waiting.escalate_if_angrier(case, calm, ["再不来我就打12315"], NOW) is True
+    raised = escalations.open_escalation_for("w-angry")
+    assert raised["priority"] == "urgent"
+    assert raised["target_seconds"] == 2 * 60  # the urgent wait target, from when it opened
+    assert escalations.raise_priority(case["id"], "normal", NOW) is False
+
+
+def sdk_tracker(sender, texts, paused=True, slots=None):
+    events = [{"event": "user", "text": t, "parse_data": {"text": t, "intent": {"name": "inform"}}}
+              for t in texts]
+    if paused:
+        events.insert(0, {"event": "pause"})
+    latest = events[-1]["parse_data"] if texts else {}
+    return Tracker(sender, slots or {}, latest, events, paused, None, {}, "action_listen")
+
+
+def run_action(tracker):
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(AnswerWhileWaiting().run(dispatcher, tracker, {}))
+    return dispatcher.messages, events
+
+
+def test_the_action_speaks_only_while_paused_with_an_open_case(db):
+    assert run_action(sdk_tracker("w-act", ["你好"], paused=False)) == ([], [])
+    assert run_action(sdk_tracker("w-act", ["你好"])) == ([], [])  # paused, but no case
+    open_case("w-act")
+    messages, events = run_action(sdk_tracker("w-act", ["还在吗"]))
+    assert [m["response"] for m in messages] == ["utter_waiting_ack_next"]
+    assert events[0]["name"] == "waiting_ack_at"
+    mark = {"waiting_ack_at": events[0]["value"]}
+    assert run_action(sdk_tracker("w-act", ["还在吗", "快点"], slots=mark)) == ([], [])
+
+
+def test_every_waiting_text_passes_the_guard():
+    from kefu.guard import check
+    domain = Domain.load("domain.yml")
+    names = [name for name in domain.responses if name.startswith("utter_waiting_ack_")]
+    assert len(names) == 4
+    for name in names:
+        for variant in domain.responses[name]:
+            assert check(variant["text"], {"complaint_step": "action"}) == [], variant["text"]
+
+
+def test_rasa_calls_the_validation_only_while_paused_with_kefu_patches():
+    """Against Rasa's own ActionExtractSlots: the patch skips the action server call
+    (and Rasa's tracker replay before it) unless the conversation is paused."""
+    from kefu.server import apply_fixes
+    apply_fixes()
+    domain = Domain.load("domain.yml")
+    assert "action_validate_slot_mappings" in domain.user_actions
+    calls = []
+
+    async def remote_run(self, output_channel, nlg, tracker, domain):
+        calls.append(self.name())
+        return []
+
+    extract = ActionExtractSlots(EndpointConfig("http://127.0.0.1:9/webhook"))
+    tracker = DialogueStateTracker.from_events("t-wait", [ActionExecuted("action_listen"),
+                                                          UserUttered("你好", {"name": "greet"})],
+                                               domain.slots)
+    original = RemoteAction.run
+    RemoteAction.run = remote_run
+    try:
+        asyncio.run(extract._execute_validation_action([], None, None, tracker, domain))
+        assert calls == []
+        tracker.update(ConversationPaused())
+        asyncio.run(extract._execute_validation_action([], None, None, tracker, domain))
+        assert calls == ["action_validate_slot_mappings"]
+    finally:
+        RemoteAction.run = original
