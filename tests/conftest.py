@@ -97,3 +97,13 @@ def servers(kefu_env, tmp_path_factory):
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch):
+    """kefu's database on a private SQLite file for one test (KEFU_DB_URL)."""
+    from kefu.store import dispose_engines
+    monkeypatch.setenv("KEFU_DB_URL", f"sqlite:///{tmp_path}/kefu.db")
+    dispose_engines()
+    yield
+    dispose_engines()

@@ -8,7 +8,6 @@ import pytest
 
 from kefu.handoff import agents, escalations
 from kefu.handoff.record import build_record
-from kefu.store import dispose_engines
 
 
 def user(text, intent, ts, emotion=None):
@@ -77,14 +76,6 @@ def test_emotion_falls_back_to_the_history_slot():
     record = build_record({"sender_id": "s", "events": events}, {}, "emotion")
     assert record["emotion"][0]["label"] == "disappointed"
     assert record["transcript"][0]["emotion"] == {"label": "disappointed", "intensity": 0.6}
-
-
-@pytest.fixture
-def db(tmp_path, monkeypatch):
-    monkeypatch.setenv("KEFU_DB_URL", f"sqlite:///{tmp_path}/kefu.db")
-    dispose_engines()
-    yield
-    dispose_engines()
 
 
 def make_case(sender="cust-42", priority="normal"):

@@ -15,17 +15,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.waiting import AnswerWhileWaiting
 from kefu.handoff import agents, escalations, waiting
 from kefu.handoff.record import build_record
-from kefu.store import dispose_engines, tickets
+from kefu.store import tickets
 
 NOW = datetime(2026, 12, 5, 14, 0, 0)
-
-
-@pytest.fixture
-def db(tmp_path, monkeypatch):
-    monkeypatch.setenv("KEFU_DB_URL", f"sqlite:///{tmp_path}/kefu.db")
-    dispose_engines()
-    yield
-    dispose_engines()
 
 
 def open_case(sender, reason="customer_request", priority="normal", callback=None):
