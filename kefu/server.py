@@ -16,7 +16,9 @@ def apply_fixes() -> list:
 
 
 def main() -> None:
-    apply_fixes()
+    applied = apply_fixes()
+    # Before Rasa sets up logging: the operator sees in the log which patches run.
+    print(f"kefu: Rasa patches applied: {', '.join(applied) or 'none'}", file=sys.stderr, flush=True)
     from rasa.__main__ import main as rasa_main
 
     sys.argv = ["rasa", *sys.argv[1:]]

@@ -438,9 +438,10 @@ def _parse(xml: Any) -> BaseMessage:
         message = parse_message(xml)
         if message is None or not message.source:
             raise ValueError("no sender")
+        public_input.sender_id(message.source)  # an openid is 28 of [A-Za-z0-9_-]
         # wechatpy converts fields on access: let broken numbers fail here.
         message.id, message.time
-    except (ExpatError, KeyError, TypeError, ValueError, AttributeError):
+    except (ExpatError, KeyError, TypeError, ValueError, AttributeError, Refused):
         raise _Rejected(400, "malformed XML") from None
     return message
 

@@ -85,12 +85,12 @@ def plausible(customer_texts: Iterable[str]) -> bool:
 
 
 def urgent_allowed(sender: Optional[str], address: Optional[str]) -> bool:
-    """Counts one urgent case for ``sender`` and ``address``; False beyond either cap."""
-    allowed = True
+    """Counts one urgent case for ``sender``, then for ``address``; False beyond either
+    cap (a sender over its own cap does not use up its address's)."""
     for (variable, default), key in ((URGENT_PER_SENDER, sender), (URGENT_PER_ADDRESS, address)):
         if key and not limiter_from_env(variable, default).allow(f"urgent:{key}"):
-            allowed = False
-    return allowed
+            return False
+    return True
 
 
 def anger_of(slots: Mapping[str, Any]) -> Optional[float]:
