@@ -5,7 +5,7 @@ import jsonschema
 import pytest
 from rasa.core.actions.action import RemoteAction
 
-from kefu.server import _validate_action_result
+from kefu.patches.response_check import _validate_action_result
 
 GOOD = {"events": [{"event": "slot", "name": "order_id", "value": "KF20261101"}],
         "responses": [{"text": "好的"}]}
@@ -49,7 +49,7 @@ def _real_replies():
     {"events": [["not", "an", "object"]]},
 ])
 def test_the_quick_check_gives_rasas_verdict(reply):
-    from kefu.server import _passes_quick_check
+    from kefu.patches.response_check import _passes_quick_check
 
     spec = RemoteAction.action_response_format_spec()
     rasa_says_valid = jsonschema.validators.validator_for(spec)(spec).is_valid(reply)
@@ -165,7 +165,7 @@ def test_action_requests_are_the_same_json(value):
     import json
     import math
 
-    from kefu.server import _request_json
+    from kefu.patches.keep_alive import _request_json
 
     again = json.loads(_request_json(value))
     if "nan" in value:
@@ -438,7 +438,7 @@ def test_rasas_deep_copies_skipped_are_only_for_debug_lines():
     import importlib
     import inspect
 
-    from kefu.server import DEEPCOPY_FOR_DEBUG_ONLY
+    from kefu.patches.debug_copies import DEEPCOPY_FOR_DEBUG_ONLY
 
     for name in DEEPCOPY_FOR_DEBUG_ONLY:
         tree = ast.parse(inspect.getsource(importlib.import_module(name)))

@@ -4,7 +4,13 @@ WeChat pushes each customer message to `/webhooks/wechat/webhook` and waits 5 se
 for a passive XML reply, retrying up to three times (same MsgId) when it gets none.
 This channel:
 
-- checks WeChat's signature (and decrypts safe-mode messages) before anything else;
+- checks WeChat's signature (and decrypts safe-mode messages) before anything else,
+  and refuses a replayed request (403): its timestamp must be within
+  `WECHAT_MAX_CLOCK_SKEW` seconds (300) of ours and its nonce new within that window
+  (kefu.ratelimit.seen_before: in Redis with KEFU_REDIS_URL, so replicas share it);
+- answers a customer sending too fast or too long (kefu.channels.public_input) with
+  the Chinese reason as the passive reply, never an HTTP error WeChat would show as
+  "该公众号暂时无法提供服务";
 - passes text (and recognised voice) to the bot once per MsgId, whatever the retries;
 - answers with the bot's reply when it comes within `reply_timeout`, otherwise says
   "success" at once and pushes the answer later through the customer-service API;
@@ -17,6 +23,8 @@ credentials.yml / environment: see `kefu.channels.wechat_config`.
 import asyncio
 import inspect
 import logging
+import os
+import time
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Dict, List, Optional
 from xml.parsers.expat import ExpatError
@@ -39,6 +47,8 @@ from wechatpy.messages import BaseMessage
 from wechatpy.replies import TextReply
 from wechatpy.utils import check_signature
 
+from kefu.channels import public_input
+from kefu.channels.public_input import Refused
 from kefu.channels.wechat_api import (
     CustomerServiceApi,
     WeChatOutput,
@@ -55,6 +65,7 @@ from kefu.channels.wechat_text import (
     parse_choice,
     render_bot_message,
 )
+from kefu.ratelimit import seen_before
 
 __all__ = ["WeChatInput", "WeChatOutput", "WeChatConfig", "send_to_customer"]
 
@@ -62,6 +73,15 @@ logger = logging.getLogger(__name__)
 
 # Tells WeChat the message was received and there is no passive reply (no retry).
 SUCCESS = "success"
+MAX_CLOCK_SKEW_ENV = "WECHAT_MAX_CLOCK_SKEW"
+DEFAULT_MAX_CLOCK_SKEW = 300.0  # seconds
+
+
+def max_clock_skew() -> float:
+    try:
+        return float(os.environ.get(MAX_CLOCK_SKEW_ENV) or DEFAULT_MAX_CLOCK_SKEW)
+    except ValueError:
+        return DEFAULT_MAX_CLOCK_SKEW
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 Button = Dict[str, Any]
@@ -207,6 +227,20 @@ class WeChatInput(InputChannel):
             )
         except InvalidSignatureException:
             raise _Rejected(403, "invalid signature") from None
+        self._check_fresh(request.args.get("timestamp", ""), request.args.get("nonce", ""))
+
+    def _check_fresh(self, timestamp: str, nonce: str) -> None:
+        """A signed request is WeChat's once: an old timestamp or a nonce seen within
+        the window means someone is sending a captured request again."""
+        skew = max_clock_skew()
+        try:
+            age = time.time() - int(timestamp)
+        except ValueError:
+            raise _Rejected(403, "invalid timestamp") from None
+        if abs(age) > skew:
+            raise _Rejected(403, "stale timestamp")
+        if not nonce or seen_before(f"wechat-nonce:{timestamp}:{nonce}", 2 * skew):
+            raise _Rejected(403, "replayed nonce")
 
     def _decrypt(self, request: Request, body: bytes) -> str:
         if self.crypto is None:
@@ -249,6 +283,12 @@ class WeChatInput(InputChannel):
         key = _dedup_key(message)
         turn = self.turns.get(key)
         if turn is None:
+            try:
+                public_input.message_text(text)
+                public_input.check_rate(self.name(), None, message.source)
+            except Refused as refused:
+                logger.info("WeChat message %s refused: %s", key, refused)
+                return refused.message
             turn = _Turn()
             self.turns.set(key, turn)
             turn.task = self._spawn(self._run_turn(turn, message, text, on_new_message))
@@ -398,9 +438,10 @@ def _parse(xml: Any) -> BaseMessage:
         message = parse_message(xml)
         if message is None or not message.source:
             raise ValueError("no sender")
+        public_input.sender_id(message.source)  # an openid is 28 of [A-Za-z0-9_-]
         # wechatpy converts fields on access: let broken numbers fail here.
         message.id, message.time
-    except (ExpatError, KeyError, TypeError, ValueError, AttributeError):
+    except (ExpatError, KeyError, TypeError, ValueError, AttributeError, Refused):
         raise _Rejected(400, "malformed XML") from None
     return message
 

@@ -40,9 +40,18 @@ def build_record(tracker: Mapping[str, Any], slots: Optional[Mapping[str, Any]] 
         "promises": _promises(events),
         "transcript": transcript(events),
     }
-    record["priority"] = priorities.priority_for(reason, slots, customer_texts(events))
+    record["priority"] = priorities.priority_for(reason, slots, customer_texts(events),
+                                                 sender=tracker.get("sender_id"), address=_address(events))
     record["summary"] = summarize(record)
     return record
+
+
+def _address(events: List[dict]) -> Optional[str]:
+    """The customer's network address, as the REST and web chat channels note it."""
+    for event in reversed(events):
+        if event.get("event") == "user":
+            return (event.get("metadata") or {}).get("kefu_address")
+    return None
 
 
 def _channel(tracker: Mapping[str, Any], events: List[dict]) -> Optional[str]:

@@ -8,6 +8,11 @@
    the hand-off relay puts on an agent's reply (``kefu_from: agent``, ``agent``), so
    the page could not show who wrote it.  This output adds ``metadata: {kefu_from,
    agent}`` — nothing else of the metadata leaves the server.
+3. Rasa's ``user_uttered`` handler trusted its data: a non-object crashed it, any
+   ``session_id`` was taken (a page could write into another customer's conversation)
+   and any text length passed.  This channel checks each message as the REST webhook
+   does (kefu.channels.public_input) and answers a refused one with a
+   ``bot_uttered`` carrying the Chinese reason and ``refused: <HTTP status>``.
 
 The name stays ``socketio`` and the path ``/socket.io``, so clients,
 ``output_channel=socketio|latest`` and the trackers' ``input_channel`` are unchanged.
@@ -19,16 +24,21 @@ In credentials.yml::
       session_persistence: true
 """
 import inspect
+import logging
 import uuid
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 
+from kefu.channels import public_input
+from kefu.channels.public_input import Refused
+from kefu.channels.rest import clean_metadata
 from kefu.handoff.transcript import AGENT_MARK
 from kefu.webchat.history import valid_session_id
 
 VISIBLE_KEYS = ("kefu_from", "agent")
+logger = logging.getLogger(__name__)
 
 
 def customer_marks(message_kwargs: Dict[Text, Any]) -> Dict[Text, Any]:
@@ -59,9 +69,50 @@ class WebChatInput(SocketIOInput):
         blueprint = super().blueprint(on_new_message)
         # Registering again replaces Rasa's handler of the same event.
         self.sio.on("session_request", namespace=self.namespace)(self.session_request)
+        self._on_new_message = on_new_message
+        self.sio.on(self.user_message_evt, namespace=self.namespace)(self.handle_message)
         return blueprint
 
-    async def session_request(self, sid: Text, data: Optional[Dict]) -> None:
+    async def handle_message(self, sid: Text, data: Any = None, *_extra: Any) -> None:
+        try:
+            message = self.read(sid, data)
+        except Refused as refused:
+            logger.info("web chat refused a message: %s", refused)
+            await self.sio.emit(self.bot_message_evt, {"text": refused.message, "refused": refused.status},
+                                room=sid, namespace=self.namespace)
+            return
+        await self._on_new_message(message)
+
+    def read(self, sid: Text, data: Any) -> UserMessage:
+        """The customer's message in a ``user_uttered`` event, or :class:`Refused`."""
+        if not isinstance(data, dict):
+            raise Refused(400, "bad_body")
+        if self.session_persistence:
+            if not valid_session_id(data.get("session_id")):
+                raise Refused(400, "bad_sender")
+            sender = data["session_id"]
+        else:
+            sender = public_input.sender_id(sid)
+        text = public_input.message_text(data.get("message", ""))
+        address = self._address(sid)
+        raw_metadata = data.get(self.metadata_key)
+        if isinstance(raw_metadata, str):
+            try:
+                raw_metadata = public_input.json_object(raw_metadata.encode("utf-8"))
+            except Refused:
+                raise Refused(400, "bad_metadata") from None
+        metadata = clean_metadata(raw_metadata, address)
+        public_input.check_rate(self.name(), address, sender)
+        return UserMessage(text, SocketIOOutput(self.sio, self.bot_message_evt), sender,
+                           input_channel=self.name(), metadata=metadata)
+
+    def _address(self, sid: Text) -> str:
+        environ = self.sio.get_environ(sid, namespace=self.namespace) or {}
+        request = environ.get("sanic.request")
+        return public_input.client_address(request) if request is not None else \
+            environ.get("REMOTE_ADDR", "unknown")
+
+    async def session_request(self, sid: Text, data: Optional[Dict] = None, *_extra: Any) -> None:
         """Join the session's room; an id in another form than Rasa's (32 hex digits)
         gets a fresh one, so a page cannot pick, say, a WeChat customer's id."""
         asked = data.get("session_id") if isinstance(data, dict) else None
