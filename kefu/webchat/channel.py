@@ -118,9 +118,13 @@ class WebChatInput(SocketIOInput):
         asked = data.get("session_id") if isinstance(data, dict) else None
         session_id = asked if valid_session_id(asked) else uuid.uuid4().hex
         if self.session_persistence:
-            joined = self.sio.enter_room(sid, session_id, namespace=self.namespace)
-            if inspect.isawaitable(joined):  # a coroutine since python-socketio 5.10
-                await joined
+            try:
+                joined = self.sio.enter_room(sid, session_id, namespace=self.namespace)
+                if inspect.isawaitable(joined):  # a coroutine since python-socketio 5.10
+                    await joined
+            except ValueError:  # the page left before its request was handled
+                logger.info("session request of a disconnected client ignored")
+                return
         await self.sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
 
     def get_output_channel(self) -> Optional[OutputChannel]:
