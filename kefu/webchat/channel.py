@@ -98,7 +98,7 @@ class WebChatInput(SocketIOInput):
         raw_metadata = data.get(self.metadata_key)
         if isinstance(raw_metadata, str):
             try:
-                raw_metadata = public_input.json_object(raw_metadata.encode("utf-8"))
+                raw_metadata = public_input.json_object(raw_metadata.encode("utf-8", "surrogatepass"))
             except Refused:
                 raise Refused(400, "bad_metadata") from None
         metadata = clean_metadata(raw_metadata, address)
