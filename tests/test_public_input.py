@@ -199,7 +199,9 @@ def test_webchat_refuses_malformed_messages_and_passes_good_ones():
     session = uuid.uuid4().hex
     bad = [None, [], "text", 5, {"message": "hi"}, {"message": "hi", "session_id": "wechat-openid"},
            {"message": ["a"], "session_id": session}, {"message": "快" * 5001, "session_id": session},
-           {"message": "hi", "session_id": session, "metadata": "not json"}]
+           {"message": "hi", "session_id": session, "metadata": "not json"},
+           {"message": "hi", "session_id": session, "metadata": "{\"a\": \"\ud800\"}"},
+           {"message": "\ud800", "session_id": session}]
 
     async def scenario():
         async with serving([webchat_channel()], bot) as base:

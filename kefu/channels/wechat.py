@@ -247,8 +247,8 @@ class WeChatInput(InputChannel):
             logger.error("WeChat sent a safe-mode message but WECHAT_AES_KEY is not set.")
             raise _Rejected(403, "safe mode is not configured")
         try:
-            encrypted = xmltodict.parse(body)["xml"]["Encrypt"]
-        except (ExpatError, KeyError, TypeError):
+            encrypted = xmltodict.parse(body, disable_entities=True)["xml"]["Encrypt"]
+        except (ExpatError, KeyError, TypeError, ValueError):  # ValueError: a DOCTYPE's entities
             raise _Rejected(400, "malformed XML") from None
         try:
             return self.crypto.decrypt_message(

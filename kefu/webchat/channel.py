@@ -98,7 +98,7 @@ class WebChatInput(SocketIOInput):
         raw_metadata = data.get(self.metadata_key)
         if isinstance(raw_metadata, str):
             try:
-                raw_metadata = public_input.json_object(raw_metadata.encode("utf-8"))
+                raw_metadata = public_input.json_object(raw_metadata.encode("utf-8", "surrogatepass"))
             except Refused:
                 raise Refused(400, "bad_metadata") from None
         metadata = clean_metadata(raw_metadata, address)
@@ -118,9 +118,13 @@ class WebChatInput(SocketIOInput):
         asked = data.get("session_id") if isinstance(data, dict) else None
         session_id = asked if valid_session_id(asked) else uuid.uuid4().hex
         if self.session_persistence:
-            joined = self.sio.enter_room(sid, session_id, namespace=self.namespace)
-            if inspect.isawaitable(joined):  # a coroutine since python-socketio 5.10
-                await joined
+            try:
+                joined = self.sio.enter_room(sid, session_id, namespace=self.namespace)
+                if inspect.isawaitable(joined):  # a coroutine since python-socketio 5.10
+                    await joined
+            except ValueError:  # the page left before its request was handled
+                logger.info("session request of a disconnected client ignored")
+                return
         await self.sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
 
     def get_output_channel(self) -> Optional[OutputChannel]:
