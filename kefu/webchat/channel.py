@@ -9,6 +9,12 @@
    the page could not show who wrote it.  This output adds ``metadata: {kefu_from,
    agent}`` — nothing else of the metadata leaves the server.
 
+3. With several Rasa replicas (``KEFU_REDIS_URL`` set), the server's client manager is
+   python-socketio's ``AsyncRedisManager``: a reply emitted on one replica (an agent's
+   message pushed through ``/execute``) reaches the customer whose socket is held by
+   another. The balancer keeps each socket on one replica (sticky), as socket.io's
+   polling-then-websocket handshake needs.
+
 The name stays ``socketio`` and the path ``/socket.io``, so clients,
 ``output_channel=socketio|latest`` and the trackers' ``input_channel`` are unchanged.
 In credentials.yml::
@@ -19,6 +25,7 @@ In credentials.yml::
       session_persistence: true
 """
 import inspect
+import os
 import uuid
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
@@ -57,6 +64,7 @@ class WebChatInput(SocketIOInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]):
         blueprint = super().blueprint(on_new_message)
+        share_rooms_across_replicas(self.sio)
         # Registering again replaces Rasa's handler of the same event.
         self.sio.on("session_request", namespace=self.namespace)(self.session_request)
         return blueprint
@@ -75,3 +83,17 @@ class WebChatInput(SocketIOInput):
     def get_output_channel(self) -> Optional[OutputChannel]:
         stock = super().get_output_channel()
         return WebChatOutput(self.sio, self.bot_message_evt) if stock else None
+
+
+def share_rooms_across_replicas(sio, url: Optional[str] = None) -> None:
+    """Use Redis (``KEFU_REDIS_URL``) as ``sio``'s client manager; without it, keep the
+    in-process one. Done before the server handles anything (the manager is set up on
+    first use)."""
+    url = url if url is not None else os.environ.get("KEFU_REDIS_URL", "")
+    if not url:
+        return
+    from socketio import AsyncRedisManager
+
+    sio.manager = AsyncRedisManager(url, channel="kefu-socketio")
+    sio.manager.set_server(sio)
+    sio.manager_initialized = False
