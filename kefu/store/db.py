@@ -250,10 +250,3 @@ def create_database_if_missing(url: str) -> None:
     finally:
         admin.dispose()
 
-
-if __name__ == "__main__":  # python -m kefu.store.db migrate
-    import sys
-
-    if sys.argv[1:] != ["migrate"]:
-        sys.exit("usage: python -m kefu.store.db migrate   (database: $KEFU_DB_URL)")
-    print(f"database {migrate()} is at the newest schema")
