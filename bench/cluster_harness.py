@@ -49,7 +49,11 @@ class PrivatePostgres:
     as root: PostgreSQL refuses to run as root), trust auth on 127.0.0.1."""
 
     def __init__(self, folder: Path) -> None:
-        self.folder, self.data, self.port = folder, folder / "pgdata", free_port()
+        # Its own folder right under /tmp: the postgres user cannot enter root's
+        # private temporary folders (pytest's are mode 0700).
+        del folder
+        self.folder = Path(tempfile.mkdtemp(prefix="kefu-pg-"))
+        self.data, self.port = self.folder / "pgdata", free_port()
         self.user = "postgres" if os.geteuid() == 0 else None
 
     def _as_owner(self, cmd: List[str]) -> List[str]:
@@ -84,6 +88,7 @@ class PrivatePostgres:
             self._pg_ctl("stop")
         except subprocess.CalledProcessError:
             pass
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 class PrivateRedis:
@@ -160,7 +165,11 @@ class PrivateCluster:
                                *args], cwd=ROOT, env=self.env, capture_output=True, text=True).stdout
 
     def pid(self, process: str) -> int:
-        return int(self.ctl("pid", process).strip())
+        """The process's pid; 0 while it is not running."""
+        try:
+            return int(self.ctl("pid", process).strip())
+        except ValueError:
+            return 0
 
     def kill9(self, process: str) -> int:
         pid = self.pid(process)
@@ -234,7 +243,7 @@ class Customers:
         deadline = self.started + seconds
         timeout = aiohttp.ClientTimeout(total=30)
         async with aiohttp.ClientSession(timeout=timeout,
-                                         connector=aiohttp.TCPConnector(limit=0)) as session:
+                                         connector=_connector()) as session:
             await asyncio.gather(*(self._customer(session, number, deadline)
                                    for number in range(self.count)))
 
@@ -267,7 +276,7 @@ class Customers:
                 body = json.loads(await response.read() or b"[]")
                 status = response.status
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
-            record.outcome, record.seconds = f"error:{type(error).__name__}", time.monotonic() - start
+            record.outcome, record.seconds = f"error:{type(error).__name__} {error}", time.monotonic() - start
             return record
         record.seconds = time.monotonic() - start
         texts = " ".join(str(item.get("text") or "") for item in body if isinstance(item, dict)) \
@@ -282,6 +291,12 @@ class Customers:
         if record.seconds > ANSWER_BUDGET and record.outcome in ("reply", "empty", "apology"):
             record.outcome = "late:" + record.outcome
         return record
+
+
+def _connector() -> aiohttp.TCPConnector:
+    """Idle connections are dropped before HAProxy's keep-alive timeout (10 s) would
+    close them under a request being sent (what a browser retries by itself)."""
+    return aiohttp.TCPConnector(limit=0, keepalive_timeout=4)
 
 
 def _resolve(message: str, replies: list) -> str:
@@ -310,8 +325,10 @@ def storage_report(sent: List[Sent], stored: Dict[str, Counter]) -> dict:
     outcomes = Counter(record.outcome.split(":")[0] if record.outcome.startswith("error")
                        else record.outcome for record in sent)
     answered = sum(1 for r in sent if r.outcome.endswith(("reply", "empty")))
+    senders = {record.sender for record in sent}
     return {"sent": len(sent), "answered": answered, "stored": sum(
-        sum(counter.values()) for sender, counter in stored.items()
-        if any(key[0] == sender for key in sends)),
+        sum(counter.values()) for sender, counter in stored.items() if sender in senders),
         "answered_stored_once": exactly_once, "duplicated": duplicated, "lost": lost,
-        "outcomes": dict(outcomes)}
+        "outcomes": dict(outcomes),
+        "not_replied": [{"at_s": round(r.at, 1), "outcome": r.outcome, "seconds": round(r.seconds, 2),
+                         "text": r.text} for r in sent if r.outcome != "reply"]}
