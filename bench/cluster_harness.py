@@ -224,6 +224,7 @@ class Sent:
     at: float  # seconds since the run began
     seconds: float = 0.0
     outcome: str = ""  # reply | empty | apology | error:<kind> | late
+    resent: bool = False  # the connection closed before an answer: sent again once
     replies: list = field(default_factory=list)
 
 
@@ -270,14 +271,25 @@ class Customers:
         record = Sent(sender, text, time.monotonic() - self.started)
         self.sent.append(record)
         start = time.monotonic()
-        try:
-            async with session.post(self.url + "/webhooks/rest/webhook",
-                                    json={"sender": sender, "message": text}) as response:
-                body = json.loads(await response.read() or b"[]")
-                status = response.status
-        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
-            record.outcome, record.seconds = f"error:{type(error).__name__} {error}", time.monotonic() - start
-            return record
+        for attempt in (1, 2):
+            try:
+                async with session.post(self.url + "/webhooks/rest/webhook",
+                                        json={"sender": sender, "message": text}) as response:
+                    body = json.loads(await response.read() or b"[]")
+                    status = response.status
+                break
+            except aiohttp.ServerDisconnectedError as error:
+                # A kept-alive connection closed before any byte of an answer: sent
+                # again once on a new connection, as browsers do. Counted, and the
+                # storage check would show a message stored twice.
+                if attempt == 2:
+                    record.outcome = f"error:{type(error).__name__} {error}"
+                    record.seconds = time.monotonic() - start
+                    return record
+                record.resent = True
+            except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
+                record.outcome, record.seconds = f"error:{type(error).__name__} {error}", time.monotonic() - start
+                return record
         record.seconds = time.monotonic() - start
         texts = " ".join(str(item.get("text") or "") for item in body if isinstance(item, dict)) \
             if isinstance(body, list) else ""
@@ -329,6 +341,6 @@ def storage_report(sent: List[Sent], stored: Dict[str, Counter]) -> dict:
     return {"sent": len(sent), "answered": answered, "stored": sum(
         sum(counter.values()) for sender, counter in stored.items() if sender in senders),
         "answered_stored_once": exactly_once, "duplicated": duplicated, "lost": lost,
-        "outcomes": dict(outcomes),
+        "outcomes": dict(outcomes), "resent_on_a_new_connection": sum(r.resent for r in sent),
         "not_replied": [{"at_s": round(r.at, 1), "outcome": r.outcome, "seconds": round(r.seconds, 2),
                          "text": r.text} for r in sent if r.outcome != "reply"]}
