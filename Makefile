@@ -6,7 +6,8 @@ RASA := $(VENV)/bin/rasa
 ENV := source scripts/env.sh &&
 WEBCHAT_JS := kefu/webchat/node_modules/.installed
 
-.PHONY: run test setup train data lint test-stories bench chat clean browser desk-agent
+.PHONY: run test setup train data lint test-stories bench chat clean browser desk-agent \
+	cluster cluster-stop migrate haproxy bench-cluster
 
 run: setup train
 	bash scripts/run.sh
@@ -49,6 +50,31 @@ browser:
 	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive \
 	    apt-get install -y -qq chromium fonts-wqy-microhei; }
+
+# The scaled deployment on this machine (README, "Several replicas"): HAProxy on
+# 127.0.0.1:8000, 2 Rasa replicas, 2 action servers, the desk and the web chat under
+# supervisord, on PostgreSQL and Redis (settings: scripts/cluster_env.sh).
+cluster: $(VENV)/.installed .kefu/token .kefu/wechat_token $(WEBCHAT_JS) train haproxy
+	bash scripts/cluster.sh
+
+cluster-stop:
+	bash scripts/cluster_stop.sh
+
+# Brings KEFU_DB_URL's database (default the SQLite file) to the newest schema (Alembic).
+migrate: $(VENV)/.installed
+	$(ENV) $(PY) -c 'from kefu.store.db import migrate; print("database", migrate(), "is at the newest schema")'
+
+# The cluster's balancer: Debian's HAProxy.
+haproxy:
+	@command -v haproxy >/dev/null || { \
+	  echo "installing Debian's HAProxy for make cluster"; \
+	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq haproxy; }
+
+# 1 against 2 Rasa replicas behind HAProxy, at 20 and 50 customers (bench/README.md).
+bench-cluster: $(VENV)/.installed .kefu/token .kefu/wechat_token train haproxy
+	$(ENV) $(PY) bench/bench_cluster.py
 
 # An account for the agent desk: make desk-agent NAME=wang [ROLE=agent|trainer] (asks the password)
 desk-agent: $(VENV)/.installed

@@ -18,12 +18,20 @@ The database stays the truth, and the cache never answers for it blindly:
   events in memory;
 * nothing is kept before the database confirmed the write.
 
+The database may restart under a running server (an operator's PostgreSQL upgrade, a
+fail-over): connections are checked before use, and a read or write that fails because
+the database is unreachable is tried again for up to `retry_seconds` (default 4: a
+message then waits instead of failing). A write is one transaction, so trying it again
+never stores an event twice.
+
 Configured in endpoints.yml: `type: kefu.tracker_store.CachingSQLTrackerStore`, with the
 SQL store's own keys and `cache_size` (conversations kept, least recently used dropped).
 """
+import asyncio
 import itertools
 import json
 import logging
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Dict, Optional, Text
@@ -36,6 +44,13 @@ from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 logger = logging.getLogger(__name__)
 DEFAULT_CACHE_SIZE = 1000
+DEFAULT_RETRY_SECONDS = 4.0
+
+
+def _database_unreachable(error: Exception) -> bool:
+    """A lost or refused connection (worth trying again), not a bad statement."""
+    return isinstance(error, (sa.exc.OperationalError, sa.exc.InterfaceError)) or bool(
+        getattr(error, "connection_invalidated", False))
 
 
 @dataclass
@@ -58,8 +73,14 @@ def _remember(table: "OrderedDict[Text, _Kept]", sender_id: Text, kept: _Kept, l
 class CachingSQLTrackerStore(SQLTrackerStore):
     """SQLTrackerStore that skips re-reading a conversation it wrote itself."""
 
-    def __init__(self, *args: Any, cache_size: int = DEFAULT_CACHE_SIZE, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, cache_size: int = DEFAULT_CACHE_SIZE,
+                 retry_seconds: float = DEFAULT_RETRY_SECONDS, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if self.engine.dialect.name != "sqlite":
+            # A server's connections die when it restarts: check each before use.
+            self.engine = sa.create_engine(self.engine.url, pool_pre_ping=True)
+            self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+        self.retry_seconds = float(retry_seconds)
         self.cache_size = max(0, int(cache_size))
         self._kept: "OrderedDict[Text, _Kept]" = OrderedDict()  # between turns
         self._lent: "OrderedDict[Text, _Kept]" = OrderedDict()  # handed out, not yet saved
@@ -70,7 +91,28 @@ class CachingSQLTrackerStore(SQLTrackerStore):
         self._last_id_query = sa.select(sa.func.max(events.c.id)).where(
             events.c.sender_id == sa.bindparam("sender_id"))
 
+    async def _patiently(self, step, *args):
+        """``await step(*args)``, again while the database is unreachable, up to
+        ``retry_seconds``."""
+        deadline = time.monotonic() + self.retry_seconds
+        while True:
+            try:
+                return await step(*args)
+            except sa.exc.DBAPIError as error:
+                if not _database_unreachable(error) or time.monotonic() > deadline:
+                    raise
+                logger.warning("tracker store: database unreachable (%s); trying again",
+                               str(error.orig).strip().splitlines()[0] if error.orig else error)
+                await asyncio.sleep(0.25)
+
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
+        return await self._patiently(self._retrieve_once, sender_id)
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        await self.stream_events(tracker)
+        await self._patiently(self._save_once, tracker)
+
+    async def _retrieve_once(self, sender_id: Text) -> Optional[DialogueStateTracker]:
         kept = self._kept.pop(sender_id, None)
         if kept is not None and kept.last_id == self._last_event_id(sender_id):
             self.hits += 1
@@ -82,8 +124,7 @@ class CachingSQLTrackerStore(SQLTrackerStore):
             self._lend(sender_id, _Kept(tracker, len(tracker.events), None))
         return tracker
 
-    async def save(self, tracker: DialogueStateTracker) -> None:
-        await self.stream_events(tracker)
+    async def _save_once(self, tracker: DialogueStateTracker) -> None:
         sender_id = tracker.sender_id
         lent = self._lent.pop(sender_id, None)
         ours = lent is not None and lent.tracker is tracker

@@ -56,7 +56,7 @@ from kefu.channels.wechat_api import (
     send_to_customer,
 )
 from kefu.channels.wechat_config import WeChatConfig, WeChatConfigError
-from kefu.channels.wechat_dedup import TtlCache
+from kefu.channels.wechat_dedup import SharedClaims, TtlCache
 from kefu.channels.wechat_text import (
     SORRY_TEXT,
     WELCOME_TEXT,
@@ -158,6 +158,8 @@ class WeChatInput(InputChannel):
                 config.reply_timeout,
             )
         self.turns: TtlCache[_Turn] = TtlCache(config.dedup_ttl, config.dedup_max_entries)
+        # Several replicas: a retry that lands on another one is not run twice.
+        self.claims = SharedClaims(os.environ.get("KEFU_REDIS_URL", ""), config.dedup_ttl)
         self.last_buttons: TtlCache[List[Button]] = TtlCache(
             config.buttons_ttl, config.buttons_max_entries
         )
@@ -281,7 +283,10 @@ class WeChatInput(InputChannel):
         self, message: BaseMessage, text: str, on_new_message: OnNewMessage
     ) -> Optional[str]:
         key = _dedup_key(message)
-        turn = self.turns.get(key)
+        if self.turns.get(key) is None and not await self.claims.claim(key):
+            logger.info("WeChat retry of message %s: another replica answers it.", key)
+            return None
+        turn = self.turns.get(key)  # again: a retry may have come in during the claim
         if turn is None:
             try:
                 public_input.message_text(text)

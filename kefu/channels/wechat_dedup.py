@@ -54,3 +54,36 @@ class TtlCache(Generic[V]):
             if expires_at > now:
                 break
             self._entries.popitem(last=False)
+
+
+class SharedClaims:
+    """Which replica answers a WeChat message, shared in Redis (``KEFU_REDIS_URL``).
+
+    WeChat retries a push that got no answer within 5 s, and the balancer may send the
+    retry to another replica, whose in-process :class:`TtlCache` has never seen it. The
+    first replica to ``claim`` a message id (``SET NX EX``) runs the turn; any other
+    answers "success" at once, and the first pushes the bot's answer through the
+    customer-service API as it does for any late answer. Without Redis every claim
+    succeeds (one process: the in-process cache is enough). A Redis outage never stops
+    a customer's message: the claim is then granted, at the risk of a duplicate.
+    """
+
+    PREFIX = "kefu:wechat:claim:"
+
+    def __init__(self, url: str, ttl_seconds: float) -> None:
+        self.ttl_seconds = max(1, int(ttl_seconds))
+        self._redis = None
+        if url:
+            import redis.asyncio
+
+            self._redis = redis.asyncio.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+
+    async def claim(self, key: str) -> bool:
+        if self._redis is None:
+            return True
+        from redis.exceptions import RedisError
+
+        try:
+            return bool(await self._redis.set(self.PREFIX + key, "1", nx=True, ex=self.ttl_seconds))
+        except (OSError, RedisError):
+            return True

@@ -46,6 +46,9 @@ def _default_env() -> None:
     os.environ.setdefault("KEFU_TRACKER_DIALECT", "sqlite")
     os.environ.setdefault("KEFU_TRACKER_DB", f"{home}/tracker.db")
     os.environ.setdefault("KEFU_ACTION_URL", "http://localhost:5055/webhook")  # expanded too
+    os.environ.setdefault("KEFU_TRACKER_URL", "")  # a whole URL in the cluster
+    os.environ.setdefault("KEFU_REDIS_URL", "")
+    os.environ.setdefault("KEFU_LOCK_STORE", "in_memory")
 
 
 def tracker_store_config(endpoints: Optional[str] = None) -> Dict[str, Any]:

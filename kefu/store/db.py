@@ -188,3 +188,65 @@ def session_scope(engine: Optional[Engine] = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+# ------------------------------------------------------------------ migrations
+
+MIGRATIONS_INI = PROJECT_ROOT / "alembic.ini"
+FIRST_REVISION = "0001"  # the tables create_all made before kefu had migrations
+
+
+def migrate(url: Optional[str] = None) -> str:
+    """Bring the database at ``url`` (default :func:`db_url`) to the newest schema.
+
+    Creates a missing PostgreSQL database first (connecting to ``postgres``), and
+    marks a database whose tables an older kefu made with ``create_all`` as being at
+    the first revision, so Alembic goes on from there. Returns the safe URL.
+    """
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import inspect
+
+    url = url or db_url()
+    create_database_if_missing(url)
+    engine = create_engine(url, future=True)
+    try:
+        tables = set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+    config = Config(str(MIGRATIONS_INI))
+    config.set_main_option("script_location", str(PROJECT_ROOT / "alembic"))
+    previous = os.environ.get(DB_URL_ENV)
+    os.environ[DB_URL_ENV] = url  # alembic/env.py reads the URL from the environment only
+    try:
+        if "customers" in tables and "alembic_version" not in tables:
+            command.stamp(config, FIRST_REVISION)
+        command.upgrade(config, "head")
+    finally:
+        if previous is None:
+            os.environ.pop(DB_URL_ENV, None)
+        else:
+            os.environ[DB_URL_ENV] = previous
+    return safe_url(url)
+
+
+def create_database_if_missing(url: str) -> None:
+    """PostgreSQL only: ``CREATE DATABASE`` the URL's database when it does not exist."""
+    from sqlalchemy import text
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql" or not parsed.database:
+        return
+    admin = create_engine(parsed.set(database="postgres"), future=True,
+                          isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                        {"name": parsed.database}).scalar()
+            if not exists:
+                connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot create database {safe_url(url)}: {exc}") from exc
+    finally:
+        admin.dispose()
+

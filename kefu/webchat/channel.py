@@ -14,6 +14,12 @@
    does (kefu.channels.public_input) and answers a refused one with a
    ``bot_uttered`` carrying the Chinese reason and ``refused: <HTTP status>``.
 
+4. With several Rasa replicas (``KEFU_REDIS_URL`` set), the server's client manager is
+   python-socketio's ``AsyncRedisManager``: a reply emitted on one replica (an agent's
+   message pushed through ``/execute``) reaches the customer whose socket is held by
+   another. The balancer keeps each socket on one replica (sticky), as socket.io's
+   polling-then-websocket handshake needs.
+
 The name stays ``socketio`` and the path ``/socket.io``, so clients,
 ``output_channel=socketio|latest`` and the trackers' ``input_channel`` are unchanged.
 In credentials.yml::
@@ -25,6 +31,7 @@ In credentials.yml::
 """
 import inspect
 import logging
+import os
 import uuid
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
@@ -67,6 +74,7 @@ class WebChatInput(SocketIOInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]):
         blueprint = super().blueprint(on_new_message)
+        share_rooms_across_replicas(self.sio)
         # Registering again replaces Rasa's handler of the same event.
         self.sio.on("session_request", namespace=self.namespace)(self.session_request)
         self._on_new_message = on_new_message
@@ -130,3 +138,17 @@ class WebChatInput(SocketIOInput):
     def get_output_channel(self) -> Optional[OutputChannel]:
         stock = super().get_output_channel()
         return WebChatOutput(self.sio, self.bot_message_evt) if stock else None
+
+
+def share_rooms_across_replicas(sio, url: Optional[str] = None) -> None:
+    """Use Redis (``KEFU_REDIS_URL``) as ``sio``'s client manager; without it, keep the
+    in-process one. Done before the server handles anything (the manager is set up on
+    first use)."""
+    url = url if url is not None else os.environ.get("KEFU_REDIS_URL", "")
+    if not url:
+        return
+    from socketio import AsyncRedisManager
+
+    sio.manager = AsyncRedisManager(url, channel="kefu-socketio")
+    sio.manager.set_server(sio)
+    sio.manager_initialized = False
