@@ -472,9 +472,13 @@ async def api_events(request: web.Request) -> web.StreamResponse:
     kept_alive = asyncio.get_running_loop().time()
     try:
         while True:
-            for item in await asyncio.to_thread(events.events_after, last):
+            known = hub.newest
+            found = await asyncio.to_thread(events.events_after, last)
+            for item in found:
                 await response.write(sse(item, item["kind"], item["id"]))
                 last = item["id"]
+            if not found:
+                last = max(last, known)  # pruned meanwhile: nothing left to send
             if watch is not None and await watch.changed():
                 await response.write(sse({"case_id": watch.case_id}, "message"))
             if asyncio.get_running_loop().time() - kept_alive > PRESENCE_SECONDS:

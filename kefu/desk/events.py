@@ -13,6 +13,7 @@
 
 Events are kept :data:`KEEP` long; ``typing`` ones (the customer is typing) are
 announced the same way, at most one per conversation every :data:`TYPING_EVERY`.
+``KEFU_DESK_EVENT_LOOK_SECONDS`` overrides how often the table is looked at.
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ logger = logging.getLogger(__name__)
 REDIS_CHANNEL = "kefu:desk-events"
 KEEP = timedelta(days=1)
 TYPING_EVERY = 2.0  # seconds
+# How often a desk looks at the table for events written elsewhere: with Redis only as a
+# safety net (a lost pub/sub message); without it, this is how they arrive.
+LOOK_WITH_REDIS, LOOK_WITHOUT_REDIS = 5.0, 1.0
 KINDS = ("case_new", "case_changed", "case_resolved", "case_rated", "typing", "message")
 
 _listeners: List[Callable[[], None]] = []
@@ -154,7 +158,9 @@ class Hub:
     the table.  Started and stopped with the app (:meth:`run`)."""
 
     def __init__(self, look_every: Optional[float] = None):
-        self.look_every = look_every or (5.0 if redis_url() else 1.0)
+        configured = os.environ.get("KEFU_DESK_EVENT_LOOK_SECONDS", "")
+        self.look_every = look_every or (float(configured) if configured else None) or (
+            LOOK_WITH_REDIS if redis_url() else LOOK_WITHOUT_REDIS)
         self.newest = 0
         self._changed: Optional[asyncio.Condition] = None
         self._loop: Optional[asyncio.AbstractEventLoop] = None

@@ -257,7 +257,7 @@ def add_agent_message(escalation_id: int, agent: AgentInfo, text: str,
         session.add(message)
         row.updated_at = now
         session.flush()
-        detail = ("自动问候：" if automatic else "") + text[:100]
+        detail = text[:100]
         if warnings:
             detail += "（有提醒仍发送：" + "、".join(w.get("name") or w.get("id") for w in warnings) + "）"
         log_action(session, row.id, agent.id, "greeting" if automatic else "reply", detail, now)
