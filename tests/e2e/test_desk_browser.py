@@ -258,3 +258,31 @@ def test_a_canned_reply_is_inserted_with_the_case_filled_in(browser, live_desk):
     page.select_option("#canned-select", label="催件回复")
     assert page.input_value("#reply-text") == "您好，订单KF20261102我已经帮您催了，我是live_wang，有进展马上告诉您。"
     context.close()
+
+
+# --- the customer's side of a hand-off, in the web chat ------------------------------------------
+
+from e2e.test_webchat import phone, say, session_id, webchat  # noqa: E402,F401 (fixtures)
+
+
+def test_the_web_chat_header_tells_the_truth_and_the_customer_hears_who_took_over(servers, desk, phone):
+    agent = desk.login("e2e_agent", PASSWORD)  # online: the customer waits rather than a callback
+    say(phone, "买的耳机一边没声音，烦死了")
+    say(phone, "我要人工")
+    sender = session_id(phone)
+    case = wait_for(lambda: escalations_of(servers.env["KEFU_DB_URL"], sender))
+    assert case, "no escalation after the hand-off"
+    phone.wait_for_function("document.getElementById('status').textContent.indexOf('转接人工') >= 0", timeout=15000)
+    assert "服务中" not in phone.inner_text("#status")  # nobody has it yet: no false promise
+
+    assert agent.post(f"/api/cases/{case[0]['id']}/claim").status_code == 200
+    joined = phone.wait_for_selector("#messages .line.system.joined", timeout=15000)
+    assert "e2e_agent" in joined.inner_text() and "已接入" in joined.inner_text()
+    greeting = phone.wait_for_selector("#messages .line.agent", timeout=15000)
+    assert "我是客服e2e_agent" in greeting.inner_text()
+    assert phone.inner_text("#status") == "人工客服 e2e_agent 为您服务中"
+
+    resolved = agent.post(f"/api/cases/{case[0]['id']}/resolve", {"code": "explained"})
+    assert resolved.status_code == 200
+    phone.wait_for_selector(".quick-replies.rating button", timeout=15000)
+    phone.wait_for_function("document.getElementById('status').textContent === '在线'", timeout=15000)
