@@ -60,8 +60,8 @@ def test_reply_reaches_the_rest_customer_and_resolve_resumes_the_bot(servers, de
     assert servers.tracker(sender)["paused"] is True
 
     li = desk.login("flow_li", PASSWORD)
-    assert li.post(f"/api/cases/{case['id']}/resolve").status_code == 409  # wang's case
-    resolved = wang.post(f"/api/cases/{case['id']}/resolve")
+    assert li.post(f"/api/cases/{case['id']}/resolve", {"code": "solved"}).status_code == 409  # wang's case
+    resolved = wang.post(f"/api/cases/{case['id']}/resolve", {"code": "solved"})
     assert resolved.status_code == 200 and resolved.json()["status"] == "resolved"
     tracker = servers.tracker(sender)
     assert tracker["paused"] is False
@@ -99,11 +99,17 @@ def test_claim_transfer_and_notes(servers, desk):
     assert wang.post(f"/api/cases/{case_id}/claim").json()["agent"] == "flow_wang"
     assert li.post(f"/api/cases/{case_id}/claim").status_code == 409
     assert wang.post(f"/api/cases/{case_id}/notes", {"text": "老顾客，语气要缓和"}).status_code == 201
-    assert wang.post(f"/api/cases/{case_id}/transfer", {"agent": "flow_li"}).json()["agent"] == "flow_li"
+    moved = wang.post(f"/api/cases/{case_id}/transfer", {"agent": "flow_li", "reason": "李工熟悉外卖"})
+    assert moved.json()["agent"] == "flow_li"
     view = li.get(f"/api/cases/{case_id}").json()
     assert [a["kind"] for a in view["assignments"]] == ["claim", "transfer"]
+    assert view["assignments"][1]["reason"] == "李工熟悉外卖"
     assert view["notes"][0]["text"] == "老顾客，语气要缓和"
-    assert poll(desk, sender) == []  # notes are internal
+    # The customer is told who has the case, each time; notes stay internal.
+    told = poll(desk, sender)
+    assert [m["from"] for m in told] == ["agent", "agent"]
+    assert "flow_wang" in told[0]["text"] and "flow_li" in told[1]["text"]
+    assert not any("老顾客" in m["text"] for m in told)
 
 
 def test_everything_survives_a_desk_restart(servers, desk, tmp_path):

@@ -360,7 +360,7 @@ def test_hand_off_over_wechat_agent_reply_and_rating_arrive_live(wechat, servers
     agent_event = [e for e in servers.tracker(customer.id)["events"] if e.get("event") == "bot"][-1]
     assert agent_event["text"] == reply_text and agent_event["metadata"]["agent"] == "wx_zhao"
 
-    resolved = agent.post(f"/api/cases/{case['id']}/resolve")
+    resolved = agent.post(f"/api/cases/{case['id']}/resolve", {"code": "solved"})
     assert resolved.status_code == 200 and resolved.json()["status"] == "resolved"
     pushed = wait_for(lambda: wechat.sent_to(customer.id)[base + 1:]
                       if len(wechat.sent_to(customer.id)) >= base + 3 else None,

@@ -54,10 +54,10 @@ async def require_login(request: web.Request, handler: Handler) -> web.StreamRes
     login = await asyncio.to_thread(agents.session_for, request.cookies.get(SESSION_COOKIE))
     if login is None:
         if is_api(request.path) or request.method not in SAFE_METHODS:
-            return json_error(401, "login_required", "log in at /login")
+            return json_error(401, "login_required", "请先登录")
         raise web.HTTPFound("/login")
     if request.method not in SAFE_METHODS and not await _csrf_ok(request, login.csrf_token):
-        return json_error(403, "csrf", "missing or wrong CSRF token")
+        return json_error(403, "csrf", "页面已过期，请刷新后再试")
     request["login"] = login
     return await handler(request)
 

@@ -52,6 +52,10 @@ class RasaApi:
     async def tracker(self, sender_id: str) -> Dict[str, Any]:
         return await self._call("GET", self._url(sender_id, "tracker"))
 
+    async def tracker_state(self, sender_id: str) -> Dict[str, Any]:
+        """The tracker without its events: small, for "anything new?" checks."""
+        return await self._call("GET", self._url(sender_id, "tracker"), include_events="NONE")
+
     async def execute(self, sender_id: str, action: str) -> Dict[str, Any]:
         """Run ``action`` in the conversation; its messages go to the customer's channel."""
         return await self._call("POST", self._url(sender_id, "execute"),

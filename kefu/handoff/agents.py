@@ -17,7 +17,7 @@ from typing import List, Optional
 
 from sqlalchemy import delete, select
 
-from kefu.handoff.models import ROLES, DeskAgent, DeskSession
+from kefu.handoff.models import ACTING_ROLES, ROLES, DeskAgent, DeskSession
 from kefu.handoff.db import handoff_session as session_scope
 from kefu.store.db import local_now
 
@@ -117,11 +117,23 @@ def get_agent(agent_id: int) -> Optional[AgentInfo]:
 
 
 def online_agent_count(now: Optional[datetime] = None) -> int:
+    """People online who take cases: agents and supervisors."""
     since = (now or local_now()) - ONLINE_WINDOW
     with session_scope() as session:
         rows = session.execute(select(DeskAgent.id).where(
-            DeskAgent.role == "agent", DeskAgent.last_seen_at >= since)).all()
+            DeskAgent.role.in_(ACTING_ROLES), DeskAgent.last_seen_at >= since)).all()
         return len(rows)
+
+
+def team(now: Optional[datetime] = None) -> List[dict]:
+    """Everyone who takes cases, with role and whether they are online: whom a case
+    can be transferred to.  Online first, then by name."""
+    since = (now or local_now()) - ONLINE_WINDOW
+    with session_scope() as session:
+        rows = session.execute(select(DeskAgent).where(DeskAgent.role.in_(ACTING_ROLES))).scalars()
+        found = [dict(_info(row).to_dict(), online=bool(row.last_seen_at and row.last_seen_at >= since))
+                 for row in rows]
+    return sorted(found, key=lambda agent: (not agent["online"], agent["name"]))
 
 
 def _info(agent: DeskAgent) -> AgentInfo:

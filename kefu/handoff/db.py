@@ -20,7 +20,9 @@ from kefu.store.db import get_engine, session_scope
 
 TABLES = [models.DeskAgent.__table__, models.DeskSession.__table__,
           models.Escalation.__table__, models.Assignment.__table__,
-          models.CaseNote.__table__, models.AgentMessage.__table__]
+          models.CaseNote.__table__, models.AgentMessage.__table__,
+          models.CaseAction.__table__, models.CaseLabel.__table__,
+          models.CannedReply.__table__, models.DeskEvent.__table__]
 
 _ready: "weakref.WeakSet[Engine]" = weakref.WeakSet()
 _lock = threading.Lock()

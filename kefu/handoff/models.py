@@ -7,17 +7,18 @@ does is a row here, so it survives a restart of every process.
 
 from __future__ import annotations
 
-from sqlalchemy import (CheckConstraint, Column, DateTime, ForeignKey, Integer, String,
-                        Text)
+from sqlalchemy import (Boolean, CheckConstraint, Column, DateTime, ForeignKey, Integer, String,
+                        Text, UniqueConstraint)
 from sqlalchemy.orm import relationship
 
 from kefu.store.models import Base
 
-ROLES = ("agent", "trainer")
+ROLES = ("agent", "trainer", "supervisor")
+ACTING_ROLES = ("agent", "supervisor")  # take cases and reply; trainers only read
 PRIORITIES = ("urgent", "high", "normal")
 ESCALATION_STATUSES = ("waiting", "assigned", "resolved")
 MESSAGE_STATUSES = ("pending", "delivered", "failed")
-ASSIGNMENT_KINDS = ("claim", "transfer")
+ASSIGNMENT_KINDS = ("claim", "transfer", "reassign")
 
 
 def _one_of(table: str, column: str, values: tuple[str, ...]) -> CheckConstraint:
@@ -26,7 +27,8 @@ def _one_of(table: str, column: str, values: tuple[str, ...]) -> CheckConstraint
 
 
 class DeskAgent(Base):
-    """A person who logs in to the desk: an agent (takes cases) or a trainer (reads)."""
+    """A person who logs in to the desk: an agent (takes cases), a supervisor (takes
+    cases, reassigns anyone's, edits canned replies) or a trainer (reads)."""
 
     __tablename__ = "desk_agents"
     __table_args__ = (_one_of("desk_agents", "role", ROLES),)
@@ -76,7 +78,10 @@ class Escalation(Base):
     status = Column(String(16), nullable=False, default="waiting", index=True)
     agent_id = Column(Integer, ForeignKey("desk_agents.id"))
     callback_ticket_id = Column(String(16))
+    customer_name = Column(String(64))  # from the customers table when the phone is known
     satisfaction = Column(Integer)
+    resolution_code = Column(String(32))  # kefu.desk.codes.RESOLUTION_CODES
+    root_cause = Column(String(32))  # kefu.desk.codes.ROOT_CAUSES
     created_at = Column(DateTime, nullable=False)
     target_at = Column(DateTime, nullable=False)  # a person should answer by then
     first_reply_at = Column(DateTime)
@@ -89,6 +94,8 @@ class Escalation(Base):
     notes = relationship("CaseNote", order_by="CaseNote.id", cascade="all, delete-orphan")
     messages = relationship("AgentMessage", order_by="AgentMessage.id",
                             cascade="all, delete-orphan")
+    actions = relationship("CaseAction", order_by="CaseAction.id", cascade="all, delete-orphan")
+    labels = relationship("CaseLabel", order_by="CaseLabel.id", cascade="all, delete-orphan")
 
 
 class Assignment(Base):
@@ -103,6 +110,7 @@ class Assignment(Base):
     kind = Column(String(16), nullable=False)
     agent_id = Column(Integer, ForeignKey("desk_agents.id"), nullable=False)
     by_agent_id = Column(Integer, ForeignKey("desk_agents.id"), nullable=False)
+    reason = Column(Text)  # why it was passed on (transfer, reassign)
     at = Column(DateTime, nullable=False)
 
     agent = relationship("DeskAgent", foreign_keys=[agent_id])
@@ -140,9 +148,67 @@ class AgentMessage(Base):
     # Guard findings the agent saw and chose to send anyway (JSON list), or "[]".
     warnings_json = Column(Text, nullable=False, default="[]")
     status = Column(String(16), nullable=False, default="pending", index=True)
+    # Written by the desk, not typed (the "an agent has your case" greeting): it does not
+    # count as the first reply.
+    automatic = Column(Boolean, nullable=False, default=False)
     attempts = Column(Integer, nullable=False, default=0)
     error = Column(Text)
     created_at = Column(DateTime, nullable=False)
     delivered_at = Column(DateTime)
 
     agent = relationship("DeskAgent")
+
+
+class CaseAction(Base):
+    """One line of a case's 处理记录: who did what, when (kefu.desk.history)."""
+
+    __tablename__ = "escalation_actions"
+
+    id = Column(Integer, primary_key=True)
+    escalation_id = Column(Integer, ForeignKey("escalations.id", ondelete="CASCADE"),
+                           nullable=False, index=True)
+    agent_id = Column(Integer, ForeignKey("desk_agents.id"))  # None: the customer or the bot
+    action = Column(String(32), nullable=False)  # kefu.desk.history.ACTION_NAMES
+    detail = Column(Text)
+    at = Column(DateTime, nullable=False)
+
+    agent = relationship("DeskAgent")
+
+
+class CaseLabel(Base):
+    """A root-cause label on a case (kefu.desk.codes.ROOT_CAUSES)."""
+
+    __tablename__ = "escalation_labels"
+    __table_args__ = (UniqueConstraint("escalation_id", "label", name="uq_escalation_labels"),)
+
+    id = Column(Integer, primary_key=True)
+    escalation_id = Column(Integer, ForeignKey("escalations.id", ondelete="CASCADE"),
+                           nullable=False, index=True)
+    label = Column(String(32), nullable=False)
+    agent_id = Column(Integer, ForeignKey("desk_agents.id"), nullable=False)
+    at = Column(DateTime, nullable=False)
+
+
+class CannedReply(Base):
+    """A prepared reply supervisors keep; ``{order}``, ``{ticket}`` … filled in per case."""
+
+    __tablename__ = "canned_replies"
+
+    id = Column(Integer, primary_key=True)
+    title = Column(String(64), nullable=False, unique=True)
+    text = Column(Text, nullable=False)
+    updated_by = Column(Integer, ForeignKey("desk_agents.id"), nullable=False)
+    updated_at = Column(DateTime, nullable=False)
+
+
+class DeskEvent(Base):
+    """What the desk pushes to open pages (kefu.desk.events).  Kept for a day, so a
+    page that lost its connection catches up from its last event id."""
+
+    __tablename__ = "desk_events"
+
+    id = Column(Integer, primary_key=True)
+    kind = Column(String(32), nullable=False)
+    escalation_id = Column(Integer, index=True)
+    payload_json = Column(Text, nullable=False, default="{}")
+    at = Column(DateTime, nullable=False, index=True)

@@ -257,7 +257,7 @@ def test_an_agent_reply_arrives_live_after_a_hand_off(phone, servers, desk):
     ARTIFACTS.mkdir(exist_ok=True)
     phone.screenshot(path=str(ARTIFACTS / "webchat_agent_phone.png"))
 
-    assert agent.post(f"/api/cases/{case[0]['id']}/resolve").status_code == 200
+    assert agent.post(f"/api/cases/{case[0]['id']}/resolve", {"code": "solved"}).status_code == 200
     phone.wait_for_selector(".quick-replies.rating button", timeout=15000)  # the bot is back, live
     press(phone, "4分")
     assert "谢谢" in last_bot_text(phone)

@@ -5,6 +5,10 @@
  * (/api/history, which holds the Rasa token), so a reload shows the conversation and
  * nothing sent while the page was closed or offline is lost. Every text goes into
  * the page as text (textContent), never as HTML.
+ *
+ * The header tells the truth about a hand-off: waiting (with the queue position when the
+ * server gives it: view.handoff, kefu.handoff.escalations.customer_status), served by a
+ * named agent, or a callback booked; a line in the chat marks when an agent takes over.
  */
 (function () {
   "use strict";
@@ -15,6 +19,8 @@
   var SESSION_ID = /^[0-9a-f]{32}$/;
   var REPLY_TIMEOUT_MS = 20000;  // the bot stays silent while a person has the conversation
   var STATE_CHECK_MS = 1500;     // after the bot's last message: is a person taking over?
+  var WAITING_CHECK_MS = 20000;  // while waiting for a person: the queue position again
+  var TYPING_EVERY_MS = 2000;
   var WELCOME = "您好，我是小客。遇到什么问题都可以跟我说，我会认真听，帮您处理。";
 
   function byId(id) { return document.getElementById(id); }
@@ -24,7 +30,7 @@
     send: byId("send"), counter: byId("counter")
   };
   var state = { sessionId: readSession(), paused: false, loading: false, queued: [],
-                typingTimer: 0, checkTimer: 0 };
+                typingTimer: 0, checkTimer: 0, agent: null, handoff: null, typingSent: 0 };
 
   // --- session id --------------------------------------------------------------------------
 
@@ -52,6 +58,7 @@
 
   /* line: {role: customer|bot|agent, text, agent?, buttons?: [{title, payload}]} */
   function addLine(line) {
+    if (line.role === "agent") agentJoined(line.agent);
     var row = element("div", "line " + line.role);
     var bubble = element("div", "bubble");
     if (line.role === "agent") bubble.appendChild(agentHeader(line.agent));
@@ -99,8 +106,18 @@
     for (var i = 0; i < boxes.length; i++) boxes[i].remove();
   }
 
+  /* A person has the conversation: a marker line when it is someone new, and the header. */
+  function agentJoined(name) {
+    name = name || "";
+    if (state.agent === name) return;
+    state.agent = name;
+    ui.messages.appendChild(element("div", "line system joined", "客服" + (name ? " " + name + " " : "") + "已接入，为您服务"));
+    setStatus();
+  }
+
   function renderHistory(lines) {
     ui.messages.textContent = "";
+    state.agent = null;
     addLine({ role: "bot", text: WELCOME });  // the page's own greeting, not in the transcript
     lines.forEach(function (line, index) {
       // Buttons are answered already, except on the very last message.
@@ -109,8 +126,22 @@
   }
 
   function setStatus() {
-    if (!socket.connected) ui.status.textContent = "连接中断，正在重连…";
-    else ui.status.textContent = state.paused ? "人工客服为您服务中" : "在线";
+    ui.status.textContent = statusText();
+  }
+
+  function statusText() {
+    if (!socket.connected) return "连接中断，正在重连…";
+    if (!state.paused) return "在线";
+    var handoff = state.handoff || {};
+    if (handoff.state === "served" || (!handoff.state && state.agent !== null)) {
+      var name = handoff.agent || state.agent;
+      return "人工客服" + (name ? " " + name + " " : "") + "为您服务中";
+    }
+    if (handoff.state === "callback") return "已为您登记专人回电" + (handoff.ticket_id ? "（工单 " + handoff.ticket_id + "）" : "");
+    if (handoff.state === "waiting") {
+      return handoff.ahead ? "正在转接人工客服，前面还有 " + handoff.ahead + " 位" : "正在转接人工客服，您是下一位";
+    }
+    return "正在为您转接人工客服，请稍候";
   }
 
   function showNotice(text) { ui.notice.textContent = text; ui.notice.hidden = false; }
@@ -140,7 +171,7 @@
   function loadHistory() {
     state.loading = true;
     return fetchView()
-      .then(function (view) { renderHistory(view.messages); setPaused(view.paused); })
+      .then(function (view) { renderHistory(view.messages); setView(view); })
       .catch(function () { showNotice("历史消息暂时没能加载，新消息照常收发。"); })
       .then(function () { state.loading = false; flushQueued(); });
   }
@@ -155,13 +186,31 @@
     });
   }
 
-  function setPaused(paused) { state.paused = !!paused; setStatus(); }
+  function setView(view) {
+    state.paused = !!view.paused;
+    state.handoff = view.handoff || null;
+    if (!state.paused) state.agent = null;  // the bot is back: a later hand-off starts afresh
+    setStatus();
+    var waiting = state.paused && state.handoff && state.handoff.state === "waiting";
+    if (waiting) checkStateSoon(WAITING_CHECK_MS);
+  }
 
-  function checkStateSoon() {
+  function checkStateSoon(delay) {
     clearTimeout(state.checkTimer);
     state.checkTimer = setTimeout(function () {
-      fetchView().then(function (view) { setPaused(view.paused); }).catch(function () {});
-    }, STATE_CHECK_MS);
+      fetchView().then(setView).catch(function () {});
+    }, delay || STATE_CHECK_MS);
+  }
+
+  /* While a person has the conversation, tell the desk the customer is typing (when this
+     page's server offers it: KEFU_CONFIG.typingPath). */
+  function tellTyping() {
+    if (!cfg.typingPath || !state.paused || !state.sessionId) return;
+    var now = Date.now();
+    if (now - state.typingSent < TYPING_EVERY_MS) return;
+    state.typingSent = now;
+    fetch(cfg.typingPath + "?session=" + encodeURIComponent(state.sessionId), { method: "POST" })
+      .catch(function () {});
   }
 
   // --- Rasa's socket.io channel ------------------------------------------------------------
@@ -244,7 +293,7 @@
   }
 
   ui.form.addEventListener("submit", function (event) { event.preventDefault(); submitInput(); });
-  ui.input.addEventListener("input", updateComposer);
+  ui.input.addEventListener("input", function () { updateComposer(); tellTyping(); });
   ui.input.addEventListener("keydown", function (event) {
     // Enter sends, Shift+Enter breaks the line; Enter that confirms a pinyin choice does neither.
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing && event.keyCode !== 229) {
