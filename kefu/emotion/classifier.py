@@ -72,6 +72,7 @@ def data_digest(data_path: Optional[str | Path] = None) -> str:
     here = Path(__file__).resolve().parent
     for name in _MODEL_SOURCES:
         digest.update((here / name).read_bytes())
+    digest.update((here.parent / "textcat.py").read_bytes())  # the shared training loop
     return digest.hexdigest()
 
 
