@@ -9,7 +9,6 @@ lands in the repository.  NLU examples go through Rasa's ``RasaYAMLWriter``.
 """
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -18,6 +17,7 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from kefu.replay.conversations import Conversation
 from kefu.replay.mask import ID_NUMBER, PHONE, record_replacements
+from kefu.settings import settings
 
 ROOT = Path(__file__).resolve().parents[2]
 SKIPPED_EVENTS = ("user_featurization", "action_execution_rejected")
@@ -39,7 +39,7 @@ class Corrections:
 
 
 def export_dir() -> Path:
-    return Path(os.environ.get("KEFU_REPLAY_EXPORT_DIR") or ROOT / "tests")
+    return settings().replay_export_dir
 
 
 def default_story_file() -> Path:
@@ -47,7 +47,7 @@ def default_story_file() -> Path:
 
 
 def default_nlu_file() -> Path:
-    return Path(os.environ.get("KEFU_REPLAY_REVIEW_DIR") or ROOT / "review") / "replay_nlu.yml"
+    return settings().replay_review_dir / "replay_nlu.yml"
 
 
 @lru_cache(maxsize=1)

@@ -24,10 +24,11 @@ from markupsafe import Markup
 
 from kefu.replay import export as exporting
 from kefu.replay.conversations import Replay, masked_turns
-from kefu.replay.filters import BEHAVIOURS, EMOTIONS, FilterError, apply, parse_filters
-from kefu.replay.report import SQI_NAMES, SQI_WEIGHTS, bar_chart, daily_report
+from kefu.replay.filters import BEHAVIOURS, EMOTIONS, FilterError, apply, broken, parse_filters
+from kefu.replay.report import (SQI_DAYS, SQI_NAMES, SQI_WEIGHTS, DailyReport, bar_chart, daily_report,
+                                funnel_chart, line_chart, paired_chart)
 from kefu.replay.rerun import RasaClient, RerunError, rerun
-from kefu.replay.source import ConversationNotFound, TrackerStoreUnavailable
+from kefu.replay.source import BrokenConversation, ConversationNotFound, TrackerStoreUnavailable
 
 HERE = Path(__file__).parent
 DESK_TEMPLATES = HERE.parent / "desk" / "templates"
@@ -50,7 +51,7 @@ def setup(app: web.Application, replay: Optional[Replay] = None) -> None:
         loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(HERE / "templates"),
                                     jinja2.FileSystemLoader(DESK_TEMPLATES)]),
         autoescape=jinja2.select_autoescape(["html"]), undefined=jinja2.StrictUndefined)
-    app[PAGES].filters.update(clock=_clock, pct=_pct, note_name=_note_name)
+    app[PAGES].filters.update(clock=_clock, pct=_pct, note_name=_note_name, mask=_mask)
     app[PAGES].globals.update(STEP_NAMES=STEP_NAMES, NOTE_NAMES=NOTE_NAMES, EMOTION_NAMES=EMOTION_NAMES)
     if replay is not None:
         app[REPLAY] = replay
@@ -100,6 +101,8 @@ async def _run(request: web.Request, work, *args):
         return await asyncio.to_thread(work, replay, *args)
     except ConversationNotFound as error:
         return problem(request, 404, f"找不到这个会话：{error}")
+    except BrokenConversation as error:
+        return problem(request, 422, f"这个会话已损坏，无法回放：{error}")
     except FilterError as error:
         return problem(request, 400, f"筛选条件有误：{error}")
     except exporting.ExportError as error:
@@ -120,14 +123,20 @@ async def list_page(request: web.Request) -> web.Response:
         page = _page_number(query.get("page"))
     except FilterError as error:
         return render(request, "replay_list.html", status=400, error=str(error), query=query,
-                      rows=[], total=0, page=1, pages=1, **_choices())
-    result = await _run(request, lambda replay: apply(replay.summaries(), filters))
+                      rows=[], total=0, page=1, pages=1, broken=[], **_choices())
+
+    def work(replay: Replay):
+        summaries = replay.summaries()
+        return apply(summaries, filters), broken(summaries)
+
+    result = await _run(request, work)
     if isinstance(result, web.Response):
         return result
-    pages = max(1, math.ceil(len(result) / PAGE_CONVERSATIONS))
-    rows = result[(page - 1) * PAGE_CONVERSATIONS: page * PAGE_CONVERSATIONS]
-    return render(request, "replay_list.html", error="", query=query, rows=rows, total=len(result),
-                  page=min(page, pages), pages=pages, **_choices())
+    found, unreadable = result
+    pages = max(1, math.ceil(len(found) / PAGE_CONVERSATIONS))
+    rows = found[(page - 1) * PAGE_CONVERSATIONS: page * PAGE_CONVERSATIONS]
+    return render(request, "replay_list.html", error="", query=query, rows=rows, total=len(found),
+                  page=min(page, pages), pages=pages, broken=unreadable, **_choices())
 
 
 def _choices() -> Dict[str, Any]:
@@ -246,14 +255,32 @@ async def report_page(request: web.Request) -> web.Response:
     result = await _run(request, lambda replay: daily_report(replay.summaries(), day))
     if isinstance(result, web.Response):
         return result
+    return render(request, "replay_report.html", report=result, charts=report_charts(result),
+                  weights=SQI_WEIGHTS, sqi_names=SQI_NAMES, sqi_days=SQI_DAYS)
+
+
+def report_charts(report: DailyReport) -> Dict[str, Markup]:
+    """The report's charts as inline SVG (labels escaped by the chart functions)."""
+    from kefu.handoff.summary import CATEGORY_NAMES
+    from kefu.handoff.triggers import REASONS
+
+    named = lambda names, counts: [(names.get(k, k), n) for k, n in counts.items()]  # noqa: E731
+    emotions = [k for k in EMOTION_NAMES if k in report.emotion_start or k in report.emotion_end]
     charts = {
-        "category": Markup(bar_chart(list(result.by_category.items()))),
-        "reasons": Markup(bar_chart(list(result.handoff_reasons.items()))),
-        "findings": Markup(bar_chart(list(result.findings_by_behaviour.items()))),
-        "sqi": Markup(bar_chart([(SQI_NAMES[k], SQI_WEIGHTS[k] * n) for k, n in result.sqi_counts.items() if n])),
+        "category": bar_chart(named(CATEGORY_NAMES, report.by_category), title="投诉类别"),
+        "funnel": funnel_chart([(STEP_NAMES[k], report.funnel_reached.get(k, 0), report.funnel_stopped.get(k, 0))
+                                for k in STEP_NAMES]),
+        "reasons": bar_chart(named(REASONS, report.handoff_reasons), title="转人工原因"),
+        "csat": bar_chart([(f"{k} 分", n) for k, n in sorted(report.ratings_by_score.items(), reverse=True)]
+                          if report.ratings else [], title="顾客评分分布"),
+        "emotion": paired_chart([(EMOTION_NAMES[k], report.emotion_start.get(k, 0), report.emotion_end.get(k, 0))
+                                 for k in emotions], ("开始时", "结束时"), title="开始与结束时的情绪"),
+        "findings": bar_chart(list(report.findings_by_behaviour.items()), title="服务禁忌"),
+        "sqi": bar_chart([(SQI_NAMES[k], SQI_WEIGHTS[k] * n) for k, n in report.sqi_counts.items() if n],
+                         title="SQI 构成"),
+        "sqi_trend": line_chart(report.sqi_trend, title=f"最近 {SQI_DAYS} 天的 SQI"),
     }
-    return render(request, "replay_report.html", report=result, charts=charts, weights=SQI_WEIGHTS,
-                  sqi_names=SQI_NAMES)
+    return {name: Markup(svg) for name, svg in charts.items()}
 
 
 # --- template filters -----------------------------------------------------------------------------
@@ -262,6 +289,12 @@ def _clock(timestamp) -> str:
     from datetime import datetime
 
     return datetime.fromtimestamp(float(timestamp)).strftime("%Y-%m-%d %H:%M:%S") if timestamp else ""
+
+
+def _mask(value) -> str:
+    from kefu.replay.mask import mask_text
+
+    return mask_text(str(value))
 
 
 def _pct(value) -> str:
