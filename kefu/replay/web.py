@@ -5,6 +5,10 @@
     /trainer/rerun        (POST)   re-run on the current model, differences per turn
     /trainer/export       (POST)   selected conversations → Rasa test stories (+ NLU)
     /trainer/report?day=…          the daily summary with charts
+    /trainer/review/add   (POST)   a replayed turn corrected (intent, entities) → review queue
+    /trainer/review                the review queue: approve or reject
+    /trainer/review/decide (POST)  one example approved, rejected or sent back
+    /trainer/review/export[.yml]   approved examples as Rasa NLU YAML (page, or download)
 
 The desk's middlewares do login and CSRF; every page here also requires the
 ``trainer`` role (agents get 403), and every text shown is masked.
@@ -23,6 +27,7 @@ from aiohttp import web
 from markupsafe import Markup
 
 from kefu.replay import export as exporting
+from kefu.replay import review
 from kefu.replay.conversations import Replay, masked_turns
 from kefu.replay.filters import BEHAVIOURS, EMOTIONS, FilterError, apply, broken, parse_filters
 from kefu.replay.report import (SQI_DAYS, SQI_NAMES, SQI_WEIGHTS, DailyReport, bar_chart, daily_report,
@@ -61,6 +66,11 @@ def setup(app: web.Application, replay: Optional[Replay] = None) -> None:
     app.router.add_post("/trainer/rerun", rerun_page)
     app.router.add_post("/trainer/export", export_page)
     app.router.add_get("/trainer/report", report_page)
+    app.router.add_post("/trainer/review/add", review_add)
+    app.router.add_get("/trainer/review", review_page)
+    app.router.add_post("/trainer/review/decide", review_decide)
+    app.router.add_get("/trainer/review/export", review_export_page)
+    app.router.add_get("/trainer/review/export.yml", review_export_file)
     app.router.add_static("/trainer/static/", HERE / "static")
 
 
@@ -111,6 +121,8 @@ async def _run(request: web.Request, work, *args):
         return problem(request, 503, f"会话存储暂时无法读取，请稍后再试。（{error}）")
     except RerunError as error:
         return problem(request, 502, f"重新运行失败：{error}")
+    except review.ReviewError as error:
+        return problem(request, 400, f"无法加入审核队列：{error}")
 
 
 # --- pages -------------------------------------------------------------------------------------
@@ -281,6 +293,86 @@ def report_charts(report: DailyReport) -> Dict[str, Markup]:
         "sqi_trend": line_chart(report.sqi_trend, title=f"最近 {SQI_DAYS} 天的 SQI"),
     }
     return {name: Markup(svg) for name, svg in charts.items()}
+
+
+# --- the review queue ------------------------------------------------------------------------
+
+REVIEW_STATUS_NAMES = {"pending": "待审核", "approved": "已通过", "rejected": "未通过"}
+
+
+async def review_add(request: web.Request) -> web.Response:
+    login = _trainer(request)
+    form = await request.post()
+    sender_id, turn = str(form.get("id", "")), str(form.get("turn", ""))
+    if not turn.isdigit():
+        return problem(request, 400, "请在某一轮上点“加入审核队列”。")
+    intent = str(form.get(f"intent_{turn}", ""))
+    entities = str(form.get(f"entities_{turn}", ""))[:1000]
+
+    def work(replay: Replay):
+        return review.add_correction(replay.conversation(sender_id), int(turn), intent, entities,
+                                     login.agent.name)
+
+    result = await _run(request, work)
+    if isinstance(result, web.Response):
+        return result
+    raise web.HTTPSeeOther(f"/trainer/review?added={result['id']}")
+
+
+async def review_page(request: web.Request) -> web.Response:
+    _trainer(request)
+    status = request.query.get("status", "")
+    if status and status not in review.STATUSES:
+        return problem(request, 400, "状态只能是 pending、approved 或 rejected")
+    rows = await asyncio.to_thread(review.examples, status or None)
+    added = request.query.get("added", "")
+    return render(request, "replay_review.html", rows=_masked_examples(rows), tab=status,
+                  added=int(added) if added.isdigit() else None, status_names=REVIEW_STATUS_NAMES)
+
+
+def _masked_examples(rows: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """The stored text is pseudonymized already; masking it again shows 138****0003
+    where the text has 13800000003, as everywhere else trainers look."""
+    from kefu.replay.mask import mask_value
+
+    return [dict(row, text=mask_value(row["text"]), sender_id=mask_value(row["sender_id"]),
+                 entities=mask_value(row["entities"])) for row in rows]
+
+
+async def review_decide(request: web.Request) -> web.Response:
+    login = _trainer(request)
+    form = await request.post()
+    example = str(form.get("example", ""))
+    decision = str(form.get("decision", ""))
+    if not example.isdigit():
+        return problem(request, 400, "缺少要审核的样例。")
+    try:
+        await asyncio.to_thread(review.decide, int(example), decision, login.agent.name)
+    except review.ReviewError as error:
+        return problem(request, 400, str(error))
+    back = str(form.get("status", ""))
+    raise web.HTTPSeeOther("/trainer/review" + (f"?status={back}" if back in review.STATUSES else ""))
+
+
+async def review_export_page(request: web.Request) -> web.Response:
+    _trainer(request)
+    try:
+        text = await asyncio.to_thread(review.export_yaml)
+    except review.ReviewError as error:
+        return problem(request, 400, str(error))
+    count = len(await asyncio.to_thread(review.examples, "approved"))
+    return render(request, "replay_review_export.html", yaml_text=text, count=count)
+
+
+async def review_export_file(request: web.Request) -> web.Response:
+    _trainer(request)
+    try:
+        text = await asyncio.to_thread(review.export_yaml)
+    except review.ReviewError as error:
+        return problem(request, 400, str(error))
+    name = f"review_nlu_{date.today().isoformat()}.yml"
+    return web.Response(text=text, content_type="application/x-yaml", charset="utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 # --- template filters -----------------------------------------------------------------------------
