@@ -245,11 +245,11 @@ def paired_chart(items: List[Tuple[str, int, int]], legend: Tuple[str, str], wid
     return _svg(width, 18 + row * len(items), title or "对比图", parts, "paired")
 
 
-def line_chart(points: List[Tuple[str, float]], width: int = 640, height: int = 200, title: str = "") -> str:
+def line_chart(points: List[Tuple[str, float]], width: int = 900, height: int = 200, title: str = "") -> str:
     """Values per day as a line with a dot per day; the x axis labels every fifth day."""
     if not points:
         return '<p class="empty">没有数据</p>'
-    left, right, top_pad, bottom = 40, 10, 10, 30
+    left, right, top_pad, bottom = 40, 30, 10, 30
     top = max(value for _, value in points) or 1
     step = (width - left - right) / max(1, len(points) - 1)
     scale = (height - top_pad - bottom) / top
