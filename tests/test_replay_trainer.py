@@ -281,3 +281,35 @@ def test_trainer_tools_need_a_login_and_a_csrf_token(desk, trainer):
         assert requests.post(desk.url + path, data={"id": "x"}).status_code == 401, path
         no_csrf = trainer.http.post(desk.url + path, data={"id": "x", "turn": "1"})
         assert no_csrf.status_code == 403, path
+
+
+# --- the command --------------------------------------------------------------------------------
+
+def run_replay(kefu_env, tracker_db, *args):
+    import subprocess
+
+    env = dict(kefu_env, KEFU_TRACKER_DIALECT="sqlite", KEFU_TRACKER_DB=str(tracker_db["path"]))
+    return subprocess.run([sys.executable, "-m", "kefu.replay", *args], cwd=ROOT, env=env, text=True,
+                          capture_output=True, timeout=300)
+
+
+def test_the_command_skips_broken_conversations_and_exports_the_queue(kefu_env, tracker_db, trainer, tmp_path):
+    from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader
+
+    listed = run_replay(kefu_env, tracker_db, "list")
+    assert listed.returncode == 0 and tracker_db["good"] in listed.stdout
+    assert listed.stderr.count("broken, skipped") == len(BROKEN) and PHONE not in listed.stdout
+    shown = run_replay(kefu_env, tracker_db, "show", "broken-json")
+    assert shown.returncode == 3 and "JSON" in shown.stderr and "Traceback" not in shown.stderr
+    form_post(trainer, "/trainer/review/add", {"id": tracker_db["xss"], "turn": "2", "intent_2": "thank"})
+    queue = run_replay(kefu_env, tracker_db, "review", "--status", "pending")
+    assert queue.returncode == 0 and "\tthank\t好的谢谢" in queue.stdout
+    approved = form_post(trainer, "/trainer/review/add", {"id": tracker_db["old"], "turn": "1",
+                                                          "intent_1": "complain_delivery"})
+    example = approved.url.split("added=")[1]
+    form_post(trainer, "/trainer/review/decide", {"example": example, "decision": "approved"})
+    out = tmp_path / "review.yml"
+    exported = run_replay(kefu_env, tracker_db, "review", "--export", str(out))
+    assert exported.returncode == 0, exported.stderr
+    examples = RasaYAMLReader().reads(out.read_text(encoding="utf-8")).training_examples
+    assert examples and "好的谢谢" not in {m.get("text") for m in examples}  # pending: not exported
