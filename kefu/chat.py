@@ -1,21 +1,13 @@
 """Chat with the running assistant in a terminal, through the REST webhook.
 
 `make chat` (after `make run`). Buttons are numbered: type the number to press one.
+Rasa's address is KEFU_RASA_URL (kefu.settings), or --url.
 """
 import argparse
-import json
 import sys
-import urllib.request
 import uuid
 
-DEFAULT_URL = "http://localhost:5005/webhooks/rest/webhook"
-
-
-def send(url: str, sender: str, text: str) -> list:
-    body = json.dumps({"sender": sender, "message": text}).encode("utf-8")
-    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read().decode("utf-8"))
+from kefu.rasa_client import REST_WEBHOOK, RasaClient, RasaError
 
 
 def show(replies: list) -> list:
@@ -30,11 +22,12 @@ def show(replies: list) -> list:
     return buttons
 
 
-def main() -> int:
+def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--url", default=DEFAULT_URL)
+    parser.add_argument("--url", help="Rasa's address (default KEFU_RASA_URL or http://localhost:5005)")
     parser.add_argument("--sender", default=f"shell-{uuid.uuid4().hex[:8]}")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    client = RasaClient(args.url.removesuffix(REST_WEBHOOK) if args.url else None)
     print("和小客聊天（输入 /quit 退出）")
     buttons: list = []
     while True:
@@ -47,8 +40,8 @@ def main() -> int:
         if text.isdigit() and 0 < int(text) <= len(buttons):
             text = buttons[int(text) - 1]["payload"]
         try:
-            buttons = show(send(args.url, args.sender, text))
-        except OSError as error:
+            buttons = show(client.say(args.sender, text))
+        except RasaError as error:
             print(f"连接不到机器人（{error}）。先在另一个终端运行 make run。", file=sys.stderr)
             return 1
 

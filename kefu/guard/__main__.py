@@ -14,11 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import urllib.error
-import urllib.parse
-import urllib.request
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
@@ -133,33 +129,16 @@ def run_domain(path: Path, base_context: Optional[Dict[str, Any]]) -> int:
 # ------------------------------------------------------------------ --conversation
 
 
-def read_token() -> Optional[str]:
-    if os.environ.get("KEFU_TOKEN"):
-        return os.environ["KEFU_TOKEN"]
-    for root in (Path.cwd(), PROJECT_ROOT):
-        token_file = root / ".kefu" / "token"
-        if token_file.is_file():
-            return token_file.read_text(encoding="utf-8").strip()
-    return None
-
-
 def fetch_tracker(conversation_id: str) -> Dict[str, Any]:
-    base = os.environ.get("KEFU_RASA_URL", "http://localhost:5005").rstrip("/")
-    url = f"{base}/conversations/{urllib.parse.quote(conversation_id, safe='')}/tracker"
-    token = read_token()
-    if token:
-        url += "?" + urllib.parse.urlencode({"token": token})
+    from kefu.rasa_client import RasaClient, RasaError, RasaUnreachable
+
+    client = RasaClient(timeout=10)
     try:
-        with urllib.request.urlopen(url, timeout=10) as response:
-            return json.loads(response.read().decode("utf-8"))
-    except urllib.error.HTTPError as error:
-        raise GuardInputError(f"Rasa server at {base} answered {error.code} for conversation "
-                              f"'{conversation_id}' (token missing or wrong?)")
-    except (urllib.error.URLError, OSError) as error:
-        raise GuardInputError(f"cannot reach the Rasa server at {base} ({error}); "
-                              f"is it running? (set KEFU_RASA_URL)")
-    except ValueError:
-        raise GuardInputError(f"Rasa server at {base} did not answer with JSON")
+        return client.tracker(conversation_id)
+    except RasaUnreachable as error:
+        raise GuardInputError(f"cannot reach the Rasa server: {error}")
+    except RasaError as error:
+        raise GuardInputError(f"conversation '{conversation_id}': {error}")
 
 
 def load_tracker(source: str) -> Dict[str, Any]:

@@ -7,6 +7,7 @@ import logging
 import sys
 import warnings
 from datetime import date
+from pathlib import Path
 from typing import Dict, List
 
 PAGE_TURNS = 50
@@ -21,14 +22,15 @@ def main(argv=None) -> int:
     from kefu.replay.export import ExportError
     from kefu.replay.filters import FilterError
     from kefu.replay.rerun import RerunError
-    from kefu.replay.source import ConversationNotFound, TrackerStoreUnavailable
+    from kefu.replay.review import ReviewError
+    from kefu.replay.source import BrokenConversation, ConversationNotFound, TrackerStoreUnavailable
 
     try:
         return COMMANDS[args.command](args)
-    except (FilterError, ExportError) as error:
+    except (FilterError, ExportError, ReviewError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    except ConversationNotFound as error:
+    except (ConversationNotFound, BrokenConversation) as error:
         print(f"error: {error}", file=sys.stderr)
         return 3
     except (TrackerStoreUnavailable, RerunError) as error:
@@ -63,6 +65,9 @@ def parser() -> argparse.ArgumentParser:
                         help="correct the intent of a turn")
     export.add_argument("--action", action="append", default=[], metavar="ID:TURN=OLD>NEW",
                         help="replace an action of a turn")
+    review = commands.add_parser("review", help="the review queue: list it, or export approved examples")
+    review.add_argument("--status", choices=("pending", "approved", "rejected"))
+    review.add_argument("--export", metavar="FILE", help="write approved examples as Rasa NLU YAML")
     report = commands.add_parser("report", help="the daily summary")
     report.add_argument("--day", help="YYYY-MM-DD, default today")
     report.add_argument("--json", action="store_true")
@@ -77,13 +82,16 @@ def _replay(args, audit: bool = True):
 
 
 def cmd_list(args) -> int:
-    from kefu.replay.filters import apply, parse_filters
+    from kefu.replay.filters import apply, broken, parse_filters
 
     params = {k: getattr(args, k.replace("-", "_")) for k in
               ("from", "to", "channel", "category", "handed_off", "max_confidence", "emotion",
                "min_intensity", "guard", "rating", "q")}
     filters = parse_filters({k: v for k, v in params.items() if v})
-    found = apply(_replay(args).summaries(include_reruns=args.reruns), filters)
+    summaries = _replay(args).summaries(include_reruns=args.reruns)
+    found = apply(summaries, filters)
+    for s in broken(summaries):
+        print(f"broken, skipped: {s.sender_id[:80]!r}: {s.broken}", file=sys.stderr)
     if args.json:
         print(json.dumps([s.to_dict() for s in found], ensure_ascii=False, indent=1))
         return 0
@@ -186,6 +194,21 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_review(args) -> int:
+    from kefu.replay import review
+    from kefu.replay.mask import mask_text
+
+    if args.export:
+        text = review.export_yaml()
+        Path(args.export).write_text(text, encoding="utf-8")
+        print(f"wrote {len(review.examples('approved'))} approved examples to {args.export}")
+        return 0
+    for e in review.examples(args.status):
+        entities = " ".join(f"{x['entity']}={mask_text(x['value'])}" for x in e["entities"])
+        print(f"#{e['id']}\t{e['status']}\t{e['intent']}\t{mask_text(e['text'])}\t{entities}")
+    return 0
+
+
 def cmd_report(args) -> int:
     from kefu.replay.filters import FilterError
     from kefu.replay.report import daily_report, format_text
@@ -206,7 +229,7 @@ def _clock(timestamp) -> str:
 
 
 COMMANDS = {"list": cmd_list, "show": cmd_show, "rerun": cmd_rerun, "export": cmd_export,
-            "report": cmd_report}
+            "review": cmd_review, "report": cmd_report}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -4,9 +4,14 @@ filters) and the full turn view, both masked unless asked otherwise.
 Building a summary parses every event and runs the guard audit, so results are kept
 in memory per conversation and rebuilt only when it has new events (the events
 table's last id changes).
+
+A conversation that cannot be read (bad JSON, malformed events, an id the store cannot
+hold) is *broken*: its summary says why, lists and reports skip it, and opening it
+raises :class:`BrokenConversation`.  One bad conversation never breaks a page of many.
 """
 from __future__ import annotations
 
+import logging
 import threading
 from collections import Counter, OrderedDict
 from dataclasses import asdict, dataclass, field
@@ -14,11 +19,12 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from kefu.complaint import STEPS
 from kefu.replay.mask import mask_text, mask_value, record_replacements
-from kefu.replay.source import ConversationRow, ConversationSource
+from kefu.replay.source import MAX_SENDER, BrokenConversation, ConversationRow, ConversationSource
 from kefu.replay.turns import Turn, annotate, build_turns
 
 RERUN_PREFIX = "kefu-rerun-"  # conversations the re-run made; hidden unless asked for
 CACHE_SIZE = 2000
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -43,6 +49,9 @@ class Summary:
     marks: Dict[str, int] = field(default_factory=dict)  # note kind -> count
     first_text: str = ""
     search_text: str = ""  # masked customer and bot text, for the free-text filter
+    broken: Optional[str] = None  # why it cannot be read; None for a readable one
+    emotion_start: Optional[str] = None  # the first and the last customer message's emotion
+    emotion_end: Optional[str] = None
 
     @property
     def is_rerun(self) -> bool:
@@ -71,12 +80,16 @@ class Replay:
         self._lock = threading.Lock()
 
     def summaries(self, include_reruns: bool = False) -> List[Summary]:
+        """Every conversation's summary, broken ones included (``summary.broken``)."""
         rows = [row for row in self.source.list()
                 if include_reruns or not row.sender_id.startswith(RERUN_PREFIX)]
         return [self._load(row).summary for row in rows]
 
     def conversation(self, sender_id: str) -> Conversation:
-        return self._load(self.source.row(sender_id))
+        conversation = self._load(self.source.row(sender_id))
+        if conversation.summary.broken:
+            raise BrokenConversation(conversation.summary.broken)
+        return conversation
 
     def _load(self, row: ConversationRow) -> Conversation:
         with self._lock:
@@ -84,14 +97,29 @@ class Replay:
             if cached and cached[0] == row.last_id:
                 self._cache.move_to_end(row.sender_id)
                 return cached[1]
-        events = self.source.events(row.sender_id)
-        turns = annotate(build_turns(events), events, audit=self.audit)
-        conversation = Conversation(summarize(row, turns), turns, events)
+        conversation = self._read(row)
         with self._lock:
             self._cache[row.sender_id] = (row.last_id, conversation)
             while len(self._cache) > CACHE_SIZE:
                 self._cache.popitem(last=False)
         return conversation
+
+    def _read(self, row: ConversationRow) -> Conversation:
+        if not row.sender_id.strip() or len(row.sender_id) > MAX_SENDER:
+            return broken(row, f"会话 id 长 {len(row.sender_id)} 个字符，应为 1 到 {MAX_SENDER} 个")
+        try:
+            events = self.source.events(row.sender_id)
+            turns = annotate(build_turns(events), events, audit=self.audit)
+            return Conversation(summarize(row, turns), turns, events)
+        except BrokenConversation as error:
+            return broken(row, str(error))
+        except Exception as error:  # noqa: BLE001 (any malformed event: this one only is broken)
+            logger.warning("conversation %.80r cannot be read: %r", row.sender_id, error)
+            return broken(row, f"事件格式有误，无法解析（{type(error).__name__}: {str(error)[:120]}）")
+
+
+def broken(row: ConversationRow, why: str) -> Conversation:
+    return Conversation(Summary(row.sender_id, row.first_at, row.last_at, row.events, 0, broken=why), [], [])
 
 
 def summarize(row: ConversationRow, turns: List[Turn]) -> Summary:
@@ -108,6 +136,9 @@ def summarize(row: ConversationRow, turns: List[Turn]) -> Summary:
                     key=lambda t: t.intensity, default=None)
     if strongest:
         summary.emotion, summary.emotion_intensity = strongest.emotion, strongest.intensity
+    felt = [t.emotion for t in customer if t.emotion and not (t.text or "").startswith("/")]
+    if felt:
+        summary.emotion_start, summary.emotion_end = felt[0], felt[-1]
     summary.rating = _rating(turns)
     summary.findings = [f["id"] for t in turns for f in t.findings]
     summary.steps = [s for t in turns for s in t.steps_entered if s in STEPS]

@@ -9,7 +9,6 @@ lands in the repository.  NLU examples go through Rasa's ``RasaYAMLWriter``.
 """
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -17,7 +16,8 @@ from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from kefu.replay.conversations import Conversation
-from kefu.replay.mask import ID_NUMBER, PHONE, record_replacements
+from kefu.replay.mask import ADDRESS, ID_NUMBER, LANDLINE, PHONE, REGION_END, record_replacements
+from kefu.settings import settings
 
 ROOT = Path(__file__).resolve().parents[2]
 SKIPPED_EVENTS = ("user_featurization", "action_execution_rejected")
@@ -39,7 +39,7 @@ class Corrections:
 
 
 def export_dir() -> Path:
-    return Path(os.environ.get("KEFU_REPLAY_EXPORT_DIR") or ROOT / "tests")
+    return settings().replay_export_dir
 
 
 def default_story_file() -> Path:
@@ -47,7 +47,7 @@ def default_story_file() -> Path:
 
 
 def default_nlu_file() -> Path:
-    return Path(os.environ.get("KEFU_REPLAY_REVIEW_DIR") or ROOT / "review") / "replay_nlu.yml"
+    return settings().replay_review_dir / "replay_nlu.yml"
 
 
 @lru_cache(maxsize=1)
@@ -81,11 +81,24 @@ def pseudonymize(text: Any) -> Any:
     if not isinstance(text, str) or not text:
         return text
     text = ID_NUMBER.sub(lambda m: _same_length(m.group(0), 6, 0), text)
-    text = PHONE.sub(lambda m: re.sub(r"\d", "0", m.group(0)[3:-4]).join(
-        (m.group(0)[:3], m.group(0)[-4:])), text)
+    text = PHONE.sub(lambda m: _zero_middle(m.group(0)), text)
+    text = LANDLINE.sub(lambda m: re.sub(r"\d", "0", m.group(0)[:-2]) + m.group(0)[-2:], text)
     for original, _ in record_replacements():
         text = text.replace(original, "某" * len(original))
-    return text
+    return ADDRESS.sub(_street_placeholder, text)
+
+
+def _zero_middle(phone: str) -> str:
+    """138 1234 5678 -> 138 0000 5678 (the same shape, so NLU reads it as a phone)."""
+    head = len(phone) - len(phone.lstrip("+0086 -")) if phone.startswith(("+", "0086", "86")) else 0
+    body = phone[head:]
+    return phone[:head] + body[:3] + re.sub(r"\d", "0", body[3:-4]) + body[-4:]
+
+
+def _street_placeholder(match: "re.Match") -> str:
+    region = REGION_END.match(match.group(0))
+    keep = region.group(0) if region else ""
+    return keep + "某" * (len(match.group(0)) - len(keep))
 
 
 def _scrub(value: Any) -> Any:

@@ -104,6 +104,9 @@ def _day_bounds(filters: Filters):
 
 
 def matches(summary: Summary, filters: Filters) -> bool:
+    """Broken conversations match no filter: they are listed apart (see :func:`broken`)."""
+    if summary.broken:
+        return False
     start, end = _day_bounds(filters)
     checks = [
         start <= summary.started < end,
@@ -139,3 +142,7 @@ def _rating_matches(summary: Summary, rating: Optional[str]) -> bool:
 
 def apply(summaries: List[Summary], filters: Filters) -> List[Summary]:
     return [summary for summary in summaries if matches(summary, filters)]
+
+
+def broken(summaries: List[Summary]) -> List[Summary]:
+    return [summary for summary in summaries if summary.broken]

@@ -1,5 +1,5 @@
-"""Personal data masked for trainers: phone numbers, ID numbers, addresses, and the
-names and addresses of the order records.
+"""Personal data masked for trainers: phone numbers (mobile, with +86, landline), ID
+numbers, street addresses, and the names and addresses of the order records.
 
 Trainers judge how the bot talked, not who the customer is, so everything they see
 (customer text, bot text, slots, entities) goes through :func:`mask_text` or
@@ -17,8 +17,11 @@ from kefu.store import mask_phone
 # 18-digit resident ID: 6-digit region, birth date, 3 digits, check digit (0-9 or X).
 ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{6}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])"
                        r"(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?![0-9A-Za-z])")
-# Mainland mobile numbers, also typed with spaces or dashes (138 1234 5678).
-PHONE = re.compile(r"(?<!\d)1[3-9]\d[ -]?\d{4}[ -]?\d{4}(?!\d)")
+# Mainland mobile numbers, also typed with spaces or dashes (138 1234 5678) or with the
+# country code (+86 138…, 0086138…).
+PHONE = re.compile(r"(?<![\d+])(?:(?:\+|00)?86[ -]?)?1[3-9]\d[ -]?\d{4}[ -]?\d{4}(?!\d)")
+# Landlines with their area code: 010-12345678, 0755 8888 6666, (021)12345678.
+LANDLINE = re.compile(r"(?<!\d)[(（]?0\d{2,3}[)）]?[ -]?\d{3,4}[ -]?\d{4}(?!\d)")
 # The street part of an address: a road, lane or estate followed by a house number,
 # building, unit or room.  The region before it (省/市/区) stays: it says little.
 _NUMBER = r"(?:\d+|[一二两三四五六七八九十百]+)"
@@ -86,7 +89,15 @@ def mask_text(text: str, replacements: Iterable[Tuple[str, str]] = None) -> str:
             text = text.replace(original, masked)
     text = ID_NUMBER.sub(lambda m: mask_id_number(m.group(0)), text)
     text = PHONE.sub(lambda m: mask_phone(re.sub(r"[ -]", "", m.group(0))), text)
+    text = LANDLINE.sub(lambda m: mask_landline(m.group(0)), text)
     return ADDRESS.sub(_mask_street, text)
+
+
+def mask_landline(number: str) -> str:
+    """The area code and the last 2 digits stay: 010-****5678 would still say too much."""
+    digits = re.sub(r"\D", "", number)
+    area = 3 if digits[:2] in ("01", "02") else 4
+    return digits[:area] + "-" + "*" * (len(digits) - area - 2) + digits[-2:]
 
 
 def _mask_street(match: "re.Match") -> str:

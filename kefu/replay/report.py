@@ -1,6 +1,7 @@
 """The daily summary for trainers: complaints by category, hand-offs and why,
-satisfaction, guard findings by behaviour, six-step completion, and a service-quality
-index weighted like FedEx's SQI.
+satisfaction (CSAT), guard findings by behaviour, the six-step funnel (where complaints
+stop), emotion at the start versus the end, and a service-quality index weighted like
+FedEx's SQI, per day over the last 30 days.  Broken conversations are counted, never read.
 
 FedEx counts its daily failures, each times a weight (a lost package 10, a complaint
 reopened 5, a late delivery 1…); the sum is the index, lower is better.  Ours weighs
@@ -14,7 +15,11 @@ from datetime import date, datetime, time, timedelta
 from html import escape
 from typing import Dict, List, Optional, Tuple
 
+from kefu.complaint import STEPS
 from kefu.replay.conversations import Summary
+
+SQI_DAYS = 30
+CSAT_GOOD = 4  # CSAT: the share of ratings of 4 or 5
 
 SQI_WEIGHTS = {
     "complaint_reopened": 10,  # the same order complained about again
@@ -50,6 +55,14 @@ class DailyReport:
     sqi_counts: Dict[str, int] = field(default_factory=dict)
     sqi: int = 0
     sqi_per_conversation: Optional[float] = None
+    broken: int = 0  # stored conversations that cannot be read, skipped
+    ratings_by_score: Dict[str, int] = field(default_factory=dict)  # "1".."5" -> count
+    csat: Optional[float] = None  # share of ratings >= CSAT_GOOD
+    funnel_reached: Dict[str, int] = field(default_factory=dict)  # step -> complaints that got there
+    funnel_stopped: Dict[str, int] = field(default_factory=dict)  # step -> complaints whose last step it is
+    emotion_start: Dict[str, int] = field(default_factory=dict)
+    emotion_end: Dict[str, int] = field(default_factory=dict)
+    sqi_trend: List[Tuple[str, int]] = field(default_factory=list)  # (day, SQI), oldest first
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -62,9 +75,11 @@ def day_range(day: date) -> Tuple[float, float]:
 
 def daily_report(summaries: List[Summary], day: date) -> DailyReport:
     start, end = day_range(day)
-    todays = [s for s in summaries if start <= s.started < end and not s.is_rerun]
+    readable = [s for s in summaries if not s.broken and not s.is_rerun]
+    todays = [s for s in readable if start <= s.started < end]
     complaints = [s for s in todays if s.category]
     report = DailyReport(day.isoformat(), len(todays), len(complaints))
+    report.broken = sum(1 for s in summaries if s.broken and start <= s.started < end)
     report.by_category = dict(Counter(s.category for s in complaints).most_common())
     report.handed_off = sum(1 for s in todays if s.handed_off)
     report.handoff_rate = _rate(report.handed_off, len(todays))
@@ -75,10 +90,49 @@ def daily_report(summaries: List[Summary], day: date) -> DailyReport:
     report.findings_by_behaviour = dict(Counter(f for s in todays for f in s.findings).most_common())
     report.six_step_complete = sum(1 for s in complaints if s.complete)
     report.six_step_rate = _rate(report.six_step_complete, len(complaints))
-    report.sqi_counts = sqi_counts(todays, reopened_orders(summaries, start))
-    report.sqi = sum(SQI_WEIGHTS[k] * n for k, n in report.sqi_counts.items())
+    first_complaint = reopened_orders(readable, start)
+    report.sqi_counts = sqi_counts(todays, first_complaint)
+    report.sqi = sqi_of(report.sqi_counts)
     report.sqi_per_conversation = round(report.sqi / len(todays), 2) if todays else None
+    report.ratings_by_score = {str(n): sum(1 for r in ratings if r == n) for n in range(1, 6)}
+    report.csat = _rate(sum(1 for r in ratings if r >= CSAT_GOOD), len(ratings))
+    report.funnel_reached, report.funnel_stopped = funnel(complaints)
+    report.emotion_start = dict(Counter(s.emotion_start for s in todays if s.emotion_start).most_common())
+    report.emotion_end = dict(Counter(s.emotion_end for s in todays if s.emotion_end).most_common())
+    report.sqi_trend = sqi_trend(readable, day, first_complaint)
     return report
+
+
+def sqi_of(counts: Dict[str, int]) -> int:
+    return sum(SQI_WEIGHTS[k] * n for k, n in counts.items())
+
+
+def sqi_trend(readable: List[Summary], last_day: date, first_complaint: Dict[str, float],
+              days: int = SQI_DAYS) -> List[Tuple[str, int]]:
+    """(day, SQI) for each of the ``days`` days up to ``last_day``, oldest first."""
+    trend = []
+    for back in range(days - 1, -1, -1):
+        day = last_day - timedelta(days=back)
+        start, end = day_range(day)
+        that_day = [s for s in readable if start <= s.started < end]
+        trend.append((day.isoformat(), sqi_of(sqi_counts(that_day, first_complaint))))
+    return trend
+
+
+def funnel(complaints: List[Summary]) -> Tuple[Dict[str, int], Dict[str, int]]:
+    """How many complaints reached each of the six steps, and how many stopped there
+    (their furthest step; ``satisfy`` reached means the procedure ran to its end)."""
+    reached = {step: 0 for step in STEPS}
+    stopped = {step: 0 for step in STEPS}
+    for summary in complaints:
+        steps = [s for s in summary.steps if s in STEPS]
+        if not steps:
+            continue
+        furthest = max(steps, key=STEPS.index)
+        for step in STEPS[:STEPS.index(furthest) + 1]:
+            reached[step] += 1
+        stopped[furthest] += 1
+    return reached, stopped
 
 
 def _rate(part: int, whole: int) -> Optional[float]:
@@ -111,24 +165,110 @@ def sqi_counts(todays: List[Summary], first_complaint: Dict[str, float]) -> Dict
 
 
 # --- charts: inline SVG (attributes only: the desk's CSP allows no inline styles) -----------
+# Every label is escaped; every chart has a <title> for screen readers and tooltips.
 
-def bar_chart(items: List[Tuple[str, float]], unit: str = "", width: int = 420) -> str:
+INK, BAR, MUTED, LATE = "#1f2933", "#1f4e79", "#9fb3c8", "#c2410c"
+
+
+def _svg(width: int, height: int, title: str, body: List[str], kind: str) -> str:
+    return (f'<svg class="chart chart-{kind}" xmlns="http://www.w3.org/2000/svg" width="{width}" '
+            f'height="{height}" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}">'
+            f'<title>{escape(title)}</title>' + "".join(body) + "</svg>")
+
+
+def _label_width(labels) -> int:
+    return min(220, 16 + 13 * max((_text_width(str(label)) for label in labels), default=4))
+
+
+def _text_width(text: str) -> float:
+    return sum(1.0 if ord(ch) > 0x2e80 else 0.6 for ch in text)
+
+
+def bar_chart(items: List[Tuple[str, float]], unit: str = "", width: int = 460, title: str = "") -> str:
     """A horizontal bar chart as an SVG string; labels are escaped."""
     if not items:
         return '<p class="empty">没有数据</p>'
-    row, label_w = 26, 120
+    row, label_w = 26, _label_width(label for label, _ in items)
     top = max(value for _, value in items) or 1
-    parts = [f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" width="{width}" '
-             f'height="{row * len(items) + 4}" role="img">']
+    parts = []
     for i, (label, value) in enumerate(items):
         y = i * row + 4
-        bar = max(1, int((width - label_w - 60) * value / top))
+        bar = max(1, int((width - label_w - 60) * value / top)) if value else 0
         parts.append(f'<text x="0" y="{y + 15}" font-size="13" fill="#334e68">{escape(str(label))}</text>'
-                     f'<rect x="{label_w}" y="{y}" width="{bar}" height="18" fill="#1f4e79" rx="3"/>'
-                     f'<text x="{label_w + bar + 6}" y="{y + 15}" font-size="13" fill="#1f2933">'
+                     f'<rect x="{label_w}" y="{y}" width="{bar}" height="18" fill="{BAR}" rx="3">'
+                     f'<title>{escape(str(label))}：{escape(_number(value))}{escape(unit)}</title></rect>'
+                     f'<text x="{label_w + bar + 6}" y="{y + 15}" font-size="13" fill="{INK}">'
                      f'{escape(_number(value))}{escape(unit)}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
+    return _svg(width, row * len(items) + 4, title or "柱状图", parts, "bars")
+
+
+def funnel_chart(steps: List[Tuple[str, int, int]], width: int = 460) -> str:
+    """The six-step funnel: (step name, reached, stopped there) per step, bars centred."""
+    if not any(reached for _, reached, _ in steps):
+        return '<p class="empty">没有数据</p>'
+    row, label_w, note_w = 30, 44, 130
+    top = max(reached for _, reached, _ in steps) or 1
+    room = width - label_w - note_w
+    parts = []
+    for i, (name, reached, stopped) in enumerate(steps):
+        y = i * row + 4
+        bar = max(2, int(room * reached / top)) if reached else 0
+        x = label_w + (room - bar) // 2
+        parts.append(f'<text x="0" y="{y + 16}" font-size="13" fill="#334e68">{escape(name)}</text>'
+                     f'<rect class="funnel-step" x="{x}" y="{y}" width="{bar}" height="22" fill="{BAR}" rx="3">'
+                     f'<title>{escape(name)}：到达 {reached}，停在这里 {stopped}</title></rect>'
+                     f'<text x="{label_w + room + 6}" y="{y + 16}" font-size="12" fill="{INK}">'
+                     f'到达 {reached} · 停 {stopped}</text>')
+    return _svg(width, row * len(steps) + 4, "六步漏斗：每一步到达和停下的投诉数", parts, "funnel")
+
+
+def paired_chart(items: List[Tuple[str, int, int]], legend: Tuple[str, str], width: int = 460,
+                 title: str = "") -> str:
+    """Two bars per label (e.g. emotion at the start and at the end)."""
+    if not items:
+        return '<p class="empty">没有数据</p>'
+    row, label_w = 40, _label_width(label for label, _, _ in items)
+    top = max(max(a, b) for _, a, b in items) or 1
+    room = width - label_w - 40
+    parts = [f'<rect x="{label_w}" y="2" width="10" height="10" fill="{MUTED}"/>'
+             f'<text x="{label_w + 14}" y="11" font-size="12" fill="{INK}">{escape(legend[0])}</text>'
+             f'<rect x="{label_w + 90}" y="2" width="10" height="10" fill="{BAR}"/>'
+             f'<text x="{label_w + 104}" y="11" font-size="12" fill="{INK}">{escape(legend[1])}</text>']
+    for i, (label, first, last) in enumerate(items):
+        y = 18 + i * row
+        parts.append(f'<text x="0" y="{y + 20}" font-size="13" fill="#334e68">{escape(str(label))}</text>')
+        for j, (value, color, name) in enumerate(((first, MUTED, legend[0]), (last, BAR, legend[1]))):
+            bar = max(1, int(room * value / top)) if value else 0
+            parts.append(f'<rect x="{label_w}" y="{y + j * 16}" width="{bar}" height="14" fill="{color}" rx="2">'
+                         f'<title>{escape(str(label))} {escape(name)}：{value}</title></rect>'
+                         f'<text x="{label_w + bar + 4}" y="{y + j * 16 + 12}" font-size="11" fill="{INK}">{value}</text>')
+    return _svg(width, 18 + row * len(items), title or "对比图", parts, "paired")
+
+
+def line_chart(points: List[Tuple[str, float]], width: int = 900, height: int = 200, title: str = "") -> str:
+    """Values per day as a line with a dot per day; the x axis labels every fifth day."""
+    if not points:
+        return '<p class="empty">没有数据</p>'
+    left, right, top_pad, bottom = 40, 30, 10, 30
+    top = max(value for _, value in points) or 1
+    step = (width - left - right) / max(1, len(points) - 1)
+    scale = (height - top_pad - bottom) / top
+
+    def xy(i, value):
+        return left + i * step, height - bottom - value * scale
+
+    parts = [f'<line x1="{left}" y1="{height - bottom}" x2="{width - right}" y2="{height - bottom}" stroke="{MUTED}"/>',
+             f'<text x="0" y="{top_pad + 10}" font-size="11" fill="{INK}">{escape(_number(top))}</text>',
+             f'<text x="0" y="{height - bottom}" font-size="11" fill="{INK}">0</text>']
+    line = " ".join(f"{x:.1f},{y:.1f}" for x, y in (xy(i, v) for i, (_, v) in enumerate(points)))
+    parts.append(f'<polyline points="{line}" fill="none" stroke="{BAR}" stroke-width="2"/>')
+    for i, (day, value) in enumerate(points):
+        x, y = xy(i, value)
+        parts.append(f'<circle class="point" cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{LATE if value else BAR}">'
+                     f'<title>{escape(day)}：{escape(_number(value))}</title></circle>')
+        if i % 5 == 0 or i == len(points) - 1:
+            parts.append(f'<text x="{x - 14:.1f}" y="{height - 10}" font-size="11" fill="{INK}">{escape(day[5:])}</text>')
+    return _svg(width, height, title or "趋势", parts, "line")
 
 
 def _number(value: float) -> str:
@@ -145,6 +285,10 @@ def format_text(report: DailyReport) -> str:
              f" ({report.ratings} 个评分)",
              "服务禁忌: " + (", ".join(f"{k} {v}" for k, v in report.findings_by_behaviour.items()) or "-"),
              f"六步完整率: {report.six_step_complete}/{report.complaints} ({pct(report.six_step_rate)})",
+             f"CSAT（4-5 分占比）: {pct(report.csat)}",
+             "六步漏斗（到达/停下）: " + ", ".join(f"{k} {report.funnel_reached.get(k, 0)}/{report.funnel_stopped.get(k, 0)}"
+                                              for k in STEPS),
+             f"已损坏、跳过的会话: {report.broken}",
              f"服务质量指数 SQI: {report.sqi} (每会话 {report.sqi_per_conversation if report.sqi_per_conversation is not None else '-'}; 越低越好)"]
     lines += [f"  {SQI_NAMES[k]} ×{SQI_WEIGHTS[k]}: {n}" for k, n in report.sqi_counts.items() if n]
     return "\n".join(lines)

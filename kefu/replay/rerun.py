@@ -2,28 +2,22 @@
 in a fresh conversation, and where the new run differs, turn by turn.
 
 Messages go in through the REST webhook (as a customer's would, so actions and the
-guard run); the new tracker is read back through the token-protected HTTP API.
+guard run); the new tracker is read back through the token-protected HTTP API, both
+with kefu's one Rasa client (:mod:`kefu.rasa_client`).
 The fresh conversation id starts with ``kefu-rerun-`` so lists and reports leave it out.
 It runs the real bot: tickets it creates are real rows, marked by that sender id.
 """
 from __future__ import annotations
 
-import os
 import re
 import uuid
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any, Dict, List, Optional
-from urllib.parse import quote
 
-import requests
-
+from kefu import rasa_client
 from kefu.replay.conversations import RERUN_PREFIX, Conversation
 from kefu.replay.turns import Turn, annotate, build_turns
 
-ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_RASA_URL = "http://localhost:5005"
-TIMEOUT = 60
 MAX_TURNS = 200  # a re-run waits for every reply; longer ones belong in a batch job
 INTENSITY_CHANGE = 0.2  # a smaller change of intensity with the same label is noise
 COMPARED = ("intent", "emotion", "step", "responses")
@@ -57,40 +51,14 @@ class RerunResult:
                 "changed_turns": len(self.changed), "turns": [asdict(t) for t in self.turns]}
 
 
-def api_token() -> str:
-    token = os.environ.get("KEFU_TOKEN", "").strip()
-    if token:
-        return token
-    home = Path(os.environ.get("KEFU_HOME") or ROOT / ".kefu")
-    try:
-        return (home / "token").read_text(encoding="utf-8").strip()
-    except OSError:
-        return ""
+class RasaClient(rasa_client.RasaClient):
+    """kefu's Rasa client; its failures are re-run failures."""
 
-
-class RasaClient:
-    def __init__(self, base_url: Optional[str] = None, token: Optional[str] = None):
-        self.base_url = (base_url or os.environ.get("KEFU_RASA_URL") or DEFAULT_RASA_URL).rstrip("/")
-        self.token = token if token is not None else api_token()
-
-    def say(self, sender_id: str, text: str) -> List[Dict[str, Any]]:
-        return self._call("POST", "/webhooks/rest/webhook", json={"sender": sender_id, "message": text})
-
-    def events(self, sender_id: str) -> List[Dict[str, Any]]:
-        tracker = self._call("GET", f"/conversations/{quote(sender_id, safe='')}/tracker",
-                             params={"token": self.token, "include_events": "ALL"})
-        return tracker.get("events") or []
-
-    def _call(self, method: str, path: str, **kwargs) -> Any:
+    def _call(self, *args) -> Any:
         try:
-            response = requests.request(method, self.base_url + path, timeout=TIMEOUT, **kwargs)
-        except requests.RequestException as error:
-            raise RerunError(f"Rasa is not reachable at {self.base_url}: {type(error).__name__}") from error
-        if response.status_code in (401, 403):
-            raise RerunError("Rasa refused the API token (set KEFU_TOKEN or .kefu/token)")
-        if response.status_code >= 400:
-            raise RerunError(f"Rasa answered {response.status_code}: {response.text[:200]}")
-        return response.json()
+            return super()._call(*args)
+        except rasa_client.RasaError as error:
+            raise RerunError(str(error)) from error
 
 
 def rerun_id_for(sender_id: str) -> str:

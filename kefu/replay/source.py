@@ -9,7 +9,6 @@ database is down, and a trainer's page must say so instead of hanging.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -18,7 +17,8 @@ from typing import Any, Dict, List, Optional
 import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
-ROOT = Path(__file__).resolve().parents[2]
+from kefu.settings import export_endpoint_defaults, settings
+
 MAX_SENDER = 255  # the events.sender_id column
 
 
@@ -28,6 +28,11 @@ class TrackerStoreUnavailable(RuntimeError):
 
 class ConversationNotFound(LookupError):
     pass
+
+
+class BrokenConversation(ValueError):
+    """A stored conversation that cannot be read (bad JSON, an event that is not an
+    object, an id the store cannot hold); the message says what is wrong."""
 
 
 @dataclass(frozen=True)
@@ -40,23 +45,12 @@ class ConversationRow:
     last_id: int  # grows with every stored event: a cache key
 
 
-def _default_env() -> None:
-    # The same defaults as scripts/env.sh, so the command works from a plain shell.
-    home = os.environ.get("KEFU_HOME") or str(ROOT / ".kefu")
-    os.environ.setdefault("KEFU_TRACKER_DIALECT", "sqlite")
-    os.environ.setdefault("KEFU_TRACKER_DB", f"{home}/tracker.db")
-    os.environ.setdefault("KEFU_ACTION_URL", "http://localhost:5055/webhook")  # expanded too
-    os.environ.setdefault("KEFU_TRACKER_URL", "")  # a whole URL in the cluster
-    os.environ.setdefault("KEFU_REDIS_URL", "")
-    os.environ.setdefault("KEFU_LOCK_STORE", "in_memory")
-
-
 def tracker_store_config(endpoints: Optional[str] = None) -> Dict[str, Any]:
     from rasa.shared.exceptions import RasaException
     from rasa.utils.endpoints import read_endpoint_config
 
-    _default_env()
-    path = endpoints or os.environ.get("KEFU_ENDPOINTS") or str(ROOT / "endpoints.yml")
+    export_endpoint_defaults()  # the same defaults as scripts/env.sh
+    path = endpoints or str(settings().endpoints)
     try:
         config = read_endpoint_config(path, "tracker_store")
     except RasaException as error:
@@ -124,7 +118,8 @@ class ConversationSource:
         query = (sa.select(t.c.sender_id, sa.func.min(t.c.timestamp), sa.func.max(t.c.timestamp),
                            sa.func.count(t.c.id), sa.func.max(t.c.id))
                  .group_by(t.c.sender_id).order_by(sa.func.max(t.c.timestamp).desc()))
-        return [ConversationRow(r[0], r[1] or 0.0, r[2] or 0.0, r[3], r[4]) for r in self._read(query)]
+        return [ConversationRow(_text(r[0]), _time(r[1]), _time(r[2]), r[3], r[4] or 0)
+                for r in self._read(query)]
 
     def row(self, sender_id: str) -> ConversationRow:
         check_sender_id(sender_id)
@@ -134,23 +129,52 @@ class ConversationSource:
                  .where(t.c.sender_id == sender_id))
         first, last, count, last_id = self._read(query)[0]
         if not count:
-            raise ConversationNotFound(f"no conversation with id {sender_id!r}")
-        return ConversationRow(sender_id, first or 0.0, last or 0.0, count, last_id)
+            raise ConversationNotFound(f"no conversation with id {_shown(sender_id)}")
+        return ConversationRow(sender_id, _time(first), _time(last), count, last_id or 0)
 
     def events(self, sender_id: str) -> List[Dict[str, Any]]:
-        """Every event of every session, in the order Rasa stored them."""
+        """Every event of every session, in the order Rasa stored them.  Raises
+        :class:`BrokenConversation` when a stored event is not a JSON object."""
         check_sender_id(sender_id)
         t = self.table
-        query = sa.select(t.c.data).where(t.c.sender_id == sender_id).order_by(t.c.id)
-        events = [json.loads(data) for (data,) in self._read(query) if data]
-        if not events:
-            raise ConversationNotFound(f"no conversation with id {sender_id!r}")
-        return events
+        query = sa.select(t.c.id, t.c.data).where(t.c.sender_id == sender_id).order_by(t.c.id)
+        rows = self._read(query)
+        if not rows:
+            raise ConversationNotFound(f"no conversation with id {_shown(sender_id)}")
+        return [parse_event(row_id, data) for row_id, data in rows]
+
+
+def parse_event(row_id: int, data: Any) -> Dict[str, Any]:
+    if isinstance(data, bytes):
+        data = data.decode("utf-8", "replace")
+    try:
+        event = json.loads(data) if isinstance(data, str) else None
+    except ValueError as error:
+        raise BrokenConversation(f"第 {row_id} 行事件不是合法的 JSON（{error.msg}）") from None
+    if not isinstance(event, dict):
+        raise BrokenConversation(f"第 {row_id} 行事件不是 JSON 对象")
+    return event
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ("" if value is None else str(value))
+
+
+def _time(value: Any) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return 0.0
+    return number if number == number and abs(number) < 1e11 else 0.0  # NaN, absurd years: unknown
+
+
+def _shown(sender_id: str) -> str:
+    return repr(sender_id if len(sender_id) <= 60 else sender_id[:60] + "…")
 
 
 def check_sender_id(sender_id: str) -> None:
     if not isinstance(sender_id, str) or not sender_id.strip() or len(sender_id) > MAX_SENDER:
-        raise ConversationNotFound("a conversation id is 1 to 255 characters")
+        raise ConversationNotFound(f"a conversation id is 1 to {MAX_SENDER} characters")
 
 
 @lru_cache(maxsize=8)

@@ -1,10 +1,9 @@
 """``python -m kefu.webchat [--port 5010]``: serve the customer web chat page."""
 import argparse
 import logging
-import os
 import sys
 
-from kefu.desk.rasa_api import api_token
+from kefu.settings import settings
 from kefu.webchat.server import SOCKET_IO, Settings, make_server
 
 
@@ -12,7 +11,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m kefu.webchat", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1", help="0.0.0.0 to open it from a phone on the LAN")
     parser.add_argument("--port", type=int, default=5010)
-    parser.add_argument("--rasa-url", default=os.environ.get("KEFU_RASA_URL", "http://localhost:5005"),
+    parser.add_argument("--rasa-url", default=settings().rasa_url,
                         help="Rasa as this server reaches it (reads transcripts with the token)")
     parser.add_argument("--public-rasa-url", default="",
                         help="Rasa as the browser reaches it (default: the page's host, Rasa's port)")
@@ -21,7 +20,7 @@ def main(argv=None) -> int:
     if not SOCKET_IO.is_file():
         print(f"error: {SOCKET_IO} is missing: run `make setup` (npm ci in kefu/webchat)", file=sys.stderr)
         return 2
-    token = api_token()
+    token = settings().token
     if not token:
         print("error: no Rasa token: set KEFU_TOKEN or run `make setup` (.kefu/token)", file=sys.stderr)
         return 2

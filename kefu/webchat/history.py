@@ -7,14 +7,11 @@ never slots, intents, emotions or desk notes.  Only conversations that came in o
 the web chat are answered: their ids are random and the page's own credential, while
 REST or WeChat ids may be guessable.
 """
-import json
 import re
-import urllib.error
-import urllib.request
 from typing import Any, Dict, Iterable, List
-from urllib.parse import quote, urlencode
 
 from kefu.handoff.transcript import AGENT_MARK
+from kefu.rasa_client import RasaClient, RasaError
 
 WEB_CHANNEL = "socketio"
 SESSION_ID = re.compile(r"^[0-9a-f]{32}$")  # as Rasa makes them: uuid4().hex
@@ -29,13 +26,10 @@ def valid_session_id(value: Any) -> bool:
 
 
 def fetch_tracker(rasa_url: str, token: str, session_id: str) -> Dict[str, Any]:
-    query = urlencode({"token": token})
-    url = f"{rasa_url.rstrip('/')}/conversations/{quote(session_id, safe='')}/tracker?{query}"
     try:
-        with urllib.request.urlopen(url, timeout=10) as response:
-            return json.loads(response.read())
-    except (urllib.error.URLError, OSError, ValueError) as error:
-        raise HistoryUnavailable(f"Rasa is not reachable at {rasa_url}: {error}") from error
+        return RasaClient(rasa_url, token, timeout=10).tracker(session_id)
+    except RasaError as error:
+        raise HistoryUnavailable(str(error)) from error
 
 
 def customer_view(tracker: Dict[str, Any]) -> Dict[str, Any]:

@@ -88,6 +88,86 @@ def test_trainer_filters_opens_and_exports_a_handed_off_conversation(servers, de
     page.close()
 
 
+def test_trainer_corrects_a_turn_approves_it_and_exports_nlu_yaml(servers, desk, browser):
+    from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    sender = f"replay-e2e-fix-{uuid.uuid4().hex[:6]}"
+    servers.say(sender, "东西一直没送到，我手机13812345607，订单KF20261101")
+    page = log_in(browser, desk, TRAINER)
+    page.goto(f"{desk.url}/trainer/conversation?id={sender}")
+    page.wait_for_selector("#turns")
+    assert "13812345607" not in page.content()
+    entities = page.input_value("input[name=entities_1]")  # what the model found, masked
+    assert "138****5607" in entities or "phone" not in entities
+    page.fill("input[name=intent_1]", "complain_delivery")
+    page.fill("input[name=entities_1]", "phone=138****5607，order_id=KF20261101")
+    page.click("#queue-1")
+    page.wait_for_selector("#review-added")
+    row = page.locator("tr.added")
+    assert "complain_delivery" in row.inner_text() and "138****5607" in row.inner_text()
+    assert "13812345607" not in page.content()
+    row.locator("button.approve").click()
+    page.wait_for_load_state("load")
+    example = page.locator("tr.status-approved").filter(has_text="KF20261101")
+    assert example.count() >= 1
+    page.click("#review-export")
+    page.wait_for_selector("#review-yaml")
+    page.screenshot(path=str(ARTIFACTS / "replay_review_export.png"), full_page=True)
+    shown = page.inner_text("#review-yaml")
+    assert "[KF20261101](order_id)" in shown and "- intent: complain_delivery" in shown
+    with page.expect_download() as download:
+        page.click("#review-download")
+    text = Path(download.value.path()).read_text(encoding="utf-8")
+    assert "13812345607" not in text and "13800005607" in text  # same shape, middle digits zeroed
+    data = RasaYAMLReader().reads(text)  # Rasa's own reader takes it as training data
+    texts = {m.get("text"): m for m in data.training_examples}
+    (message,) = [m for t, m in texts.items() if "KF20261101" in t and "东西一直没送到" in t]
+    assert message.get("intent") == "complain_delivery"
+    assert {e["entity"] for e in message.get("entities")} == {"phone", "order_id"}
+    page.close()
+
+
+def test_the_report_draws_every_chart(servers, desk, browser):
+    ARTIFACTS.mkdir(exist_ok=True)
+    servers.say(f"replay-e2e-chart-{uuid.uuid4().hex[:6]}", "你们什么破服务！！！快递八天没到")
+    page = log_in(browser, desk, TRAINER)
+    page.goto(desk.url + "/trainer/report")
+    page.wait_for_selector("#kpis")
+    for section in ("chart-category", "chart-funnel", "chart-emotion", "chart-sqi-trend"):
+        box = page.locator(f"#{section} svg").bounding_box()
+        assert box and box["width"] > 100 and box["height"] > 20, section
+    assert page.locator("#chart-funnel rect.funnel-step").count() == 6
+    assert page.locator("#chart-sqi-trend circle.point").count() == 30
+    for section in ("chart-reasons", "chart-csat"):  # a chart, or the words "没有数据"
+        assert page.locator(f"#{section} svg").count() == 1 or "没有数据" in page.inner_text(f"#{section}")
+    page.screenshot(path=str(ARTIFACTS / "replay_report_charts.png"), full_page=True)
+    page.close()
+
+
+def test_a_broken_stored_conversation_does_not_break_the_pages(servers, desk, browser):
+    import sqlalchemy as sa
+
+    from kefu.replay.source import events_table
+
+    engine = sa.create_engine(f"sqlite:///{servers.env['KEFU_TRACKER_DB']}")
+    broken = f"replay-e2e-broken-{uuid.uuid4().hex[:6]}"
+    with engine.begin() as connection:
+        for sender, data in ((broken, "{not json"), ("y" * 5000, '{"event": "user", "text": "hi"}')):
+            connection.execute(events_table().insert().values(sender_id=sender, type_name="user",
+                                                              timestamp=time.time(), data=data))
+    engine.dispose()
+    page = log_in(browser, desk, TRAINER)
+    response = page.goto(desk.url + "/trainer/")
+    assert response.status == 200 and page.locator("tr[data-sender]").count() >= 1
+    page.click("#broken summary")
+    assert broken in page.inner_text("#broken") and "不是合法的 JSON" in page.inner_text("#broken")
+    assert page.goto(desk.url + "/trainer/report").status == 200
+    assert page.goto(f"{desk.url}/trainer/conversation?id={broken}").status == 422
+    assert "已损坏" in page.inner_text("#problem")
+    page.close()
+
+
 def test_an_agent_cannot_open_trainer_pages(servers, desk, browser):
     page = log_in(browser, desk, AGENT)
     assert page.locator("text=会话回放").count() == 0
