@@ -1,5 +1,5 @@
 """`make bench`: the conversation benchmark, then the emotion and guard benchmarks (the guard's
-corpus, one 30-character sentence), then a summary.
+corpus, one 30-character sentence), NLU on real text and the Rasa server's memory, then a summary.
 
 Arguments go to bench_conversation.py (e.g. ``--quick``, ``--customers 50``); with make,
 put them in ``KEFU_BENCH_ARGS``:  ``KEFU_BENCH_ARGS=--quick make bench``.
@@ -78,6 +78,12 @@ def main() -> int:
     status, output, _ = run("bench_guard_sentence.py", [])
     sentence_lines = [line for line in output.splitlines() if line.startswith(("guard verdict", "ratio guard", "target"))]
     summary += [f"guard sentence: {line}" for line in sentence_lines] or [f"guard sentence benchmark failed (exit {status})"]
+
+    # NLU on the real text of ../shared/realdev (or KEFU_REALDEV) when present, and the Rasa server's RSS.
+    status, output, _ = run("bench_nlu.py", [])
+    nlu_lines = [line for line in output.splitlines()
+                 if line.startswith(("nlu real text", "rasa server RSS", "target rasa server"))]
+    summary += [f"nlu: {line}" for line in nlu_lines] or [f"nlu benchmark failed (exit {status})"]
 
     profile_status = 0
     if profile:

@@ -32,7 +32,7 @@ NON_LABEL_KEYS = {"accuracy", "macro avg", "weighted avg", "micro avg"}
 
 
 def is_complaint(intent: str | None) -> bool:
-    return bool(intent) and intent.startswith("complain_")
+    return bool(intent) and intent.startswith("complain")
 
 
 def load(results: Path) -> tuple[dict, list]:

@@ -65,7 +65,7 @@ class Turn:
 
 @lru_cache(maxsize=1)
 def fallback_threshold() -> float:
-    """The FallbackClassifier threshold of config.yml (0.45 unless configured)."""
+    """The fallback classifier's threshold in config.yml (0.45 unless configured)."""
     import yaml
 
     try:
@@ -73,7 +73,7 @@ def fallback_threshold() -> float:
     except (OSError, yaml.YAMLError):
         return 0.45
     for component in config.get("pipeline") or []:
-        if isinstance(component, dict) and component.get("name") == "FallbackClassifier":
+        if isinstance(component, dict) and str(component.get("name", "")).endswith(("FallbackClassifier", "ComplaintAwareFallback")):
             return float(component.get("threshold", 0.3))
     return 0.45
 
