@@ -1,33 +1,26 @@
-"""Actions around the form: closing a complaint, giving up, progress, a person, fallback."""
+"""Actions around the form: closing a complaint, giving up, progress, a person, fallback,
+risks, praise that may be sarcasm, and off-topic messages."""
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action
-from rasa_sdk.events import ActiveLoop, SlotSet
-from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.events import FollowupAction, SlotSet
 
-from actions.complaint import message_of, records_for
-from actions.handoff import handover, previous_intent
-from actions.reply import say_text
-from kefu.complaint import facts
+from actions.handoff import handover
+from actions.reply import PERSON_BUTTON, end_complaint, message_of, records_for, say_text
+from kefu.complaint import facts, tracking, wording
+from kefu.complaint.rating import is_low
 from kefu.complaint.records import ticket_reply
+from kefu.complaint.risk import CATEGORY_OF, risk_of
 from kefu.store import tickets
 
-# Everything one complaint fills; cleared when it ends so the next one starts fresh.
-COMPLAINT_SLOTS = (
-    "complaint_step", "complaint_category", "complaint_account", "account_complete", "shared",
-    "order_id", "contact_phone", "order_attempts", "order_verified", "order_unavailable",
-    "product", "problem", "incident_time", "wished_remedy", "check_denied", "wrong_fact",
-    "facts_confirmed", "offered_remedies", "offered_remedies_tried", "chosen_remedy",
-    "alternative_offered", "satisfaction", "unclear_count", "requested_slot",
-)
+# Outside the form: the second unproductive message in a row offers a person, the third
+# hands over (two fallbacks in a row hand over at once: kefu.handoff.triggers).
+OFFER_AT, HANDOVER_AT = 2, 3
+NEGATIVE_EMOTIONS = ("angry", "disappointed")
 TICKET_STATUS_NAMES = {"open": "已受理", "in_progress": "处理中", "resolved": "已处理完",
                        "closed": "已结案", "cancelled": "已取消"}
 
 Events = List[Dict[Text, Any]]
-
-
-def end_complaint() -> Events:
-    return [ActiveLoop(None)] + [SlotSet(name, None) for name in COMPLAINT_SLOTS]
 
 
 class CloseComplaint(Action):
@@ -43,7 +36,7 @@ class CloseComplaint(Action):
         ticket = None
         if ticket_id:
             ticket = records.close_ticket(ticket_id, rating, tracker.get_slot("complaint_category") or "other")
-        if rating and rating >= 4 and ticket:
+        if rating and not is_low(rating) and ticket:
             reply = ticket_reply(ticket, tracker.get_slot("chosen_remedy"))
             dispatcher.utter_message(response="utter_close_satisfied", **reply)
             return end_complaint()
@@ -72,15 +65,27 @@ class AskProgress(Action):
 
     async def run(self, dispatcher, tracker, domain) -> Events:
         found = facts.facts_in(tracker.latest_message.get("text") or "", tracker.latest_message.get("entities"))
-        order_id, phone = found.get("order_id"), found.get("contact_phone")
-        results = records_for(tracker).progress(order_id, phone)
+        order_id = found.get("order_id") or tracker.get_slot("order_id")
+        phone = found.get("contact_phone") or tracker.get_slot("contact_phone")
+        records = records_for(tracker)
+        if order_id and not phone:  # ticket details only after the phone matches
+            say_text(dispatcher, tracker, PROGRESS_PHONE)
+            return [SlotSet("order_id", order_id)]
+        if order_id:
+            order = records.find_order(order_id)
+            results = records.progress(order_id, None) if order and order.phone == phone else []
+        else:
+            results = records.progress(None, None)  # this conversation's own tickets
         if results:
             say_text(dispatcher, tracker, progress_text(results))
-        elif order_id or phone:
+        elif order_id:
             dispatcher.utter_message(response="utter_progress_none")
         else:
             dispatcher.utter_message(response="utter_ask_progress_key")
         return []
+
+
+PROGRESS_PHONE = "我来帮您查。为了保护您的信息，麻烦再发一下这个订单的下单手机号。"
 
 
 def progress_text(found: List[tickets.TicketInfo]) -> str:
@@ -105,17 +110,71 @@ class RequestHuman(Action):
 
 
 class Fallback(Action):
-    """Not understood: ask to rephrase once; the second time in a row a person takes over."""
+    """Not understood: ask to rephrase once; the second time in a row a person takes over,
+    and so does a third message in a row that was off-topic or not understood."""
 
     def name(self) -> Text:
         return "action_fallback"
 
     async def run(self, dispatcher, tracker, domain) -> Events:
-        if previous_intent(tracker) != "nlu_fallback":
-            dispatcher.utter_message(response="utter_default")
+        streak = tracking.unproductive_streak(tracker)
+        if tracking.previous_intent(tracker) == "nlu_fallback" or streak >= HANDOVER_AT:
+            dispatcher.utter_message(response="utter_default_again")
+            return handover("not_understood")
+        if streak >= OFFER_AT:
+            say_text(dispatcher, tracker, wording.OFF_TOPIC_OFFER, buttons=[PERSON_BUTTON])
             return []
-        dispatcher.utter_message(response="utter_default_again")
-        return handover("not_understood")
+        dispatcher.utter_message(response="utter_default")
+        return []
+
+
+class OffTopic(Action):
+    """Off-topic: say what the bot is for; said again and again, a person is offered, then
+    takes over ("stalled at listen")."""
+
+    def name(self) -> Text:
+        return "action_off_topic"
+
+    async def run(self, dispatcher, tracker, domain) -> Events:
+        streak = tracking.unproductive_streak(tracker)
+        if streak >= HANDOVER_AT:
+            return [SlotSet("stalled_step", "listen")] + handover("stalled")
+        if streak >= OFFER_AT:
+            say_text(dispatcher, tracker, wording.OFF_TOPIC_OFFER, buttons=[PERSON_BUTTON])
+            return []
+        say_text(dispatcher, tracker, wording.pick(wording.OFF_TOPIC, tracking.bot_texts(tracker)))
+        return []
+
+
+class Risk(Action):
+    """A danger to safety or health, leaked data or a scam: a person takes over at once,
+    urgently; action_handoff names the risk first (kefu.complaint.risk)."""
+
+    def name(self) -> Text:
+        return "action_risk"
+
+    async def run(self, dispatcher, tracker, domain) -> Events:
+        message = message_of(tracker)
+        kind = risk_of(message.intent, 1.0, message.entities) or "safety"
+        return [SlotSet("risk_kind", kind),
+                SlotSet("complaint_category", CATEGORY_OF.get(kind) or "other")] + handover("risk")
+
+
+class Praise(Action):
+    """Praise is thanked; "praise" from an angry or disappointed customer is sarcasm,
+    a complaint: never thanked, the customer is asked what went wrong."""
+
+    def name(self) -> Text:
+        return "action_praise"
+
+    async def run(self, dispatcher, tracker, domain) -> Events:
+        if tracker.get_slot("emotion") not in NEGATIVE_EMOTIONS:
+            dispatcher.utter_message(response="utter_praise_thanks")
+            return []
+        say_text(dispatcher, tracker, wording.pick(wording.SARCASM_ACK, tracking.bot_texts(tracker)))
+        if tracker.active_loop.get("name"):
+            return []
+        return [FollowupAction("complaint_form")]
 
 
 class OutsideComplaint(Action):
@@ -126,11 +185,15 @@ class OutsideComplaint(Action):
 
     async def run(self, dispatcher, tracker, domain) -> Events:
         message = message_of(tracker)
+        risk = risk_of(message.intent, message.confidence, message.entities)
+        if risk:
+            return [SlotSet("risk_kind", risk)] + handover("risk")
         found = facts.facts_in(message.text, message.entities)
         if found.get("order_id") or found.get("contact_phone"):
-            results = records_for(tracker).progress(found.get("order_id"), found.get("contact_phone"))
-            if results:
-                say_text(dispatcher, tracker, progress_text(results))
-                return []
+            # a fact before the story: kept, and the complaint starts by asking what
+            # happened, once (no ticket details before the phone matches)
+            return [SlotSet("order_id", found.get("order_id")),
+                    SlotSet("contact_phone", found.get("contact_phone")),
+                    FollowupAction("complaint_form")]
         dispatcher.utter_message(response="utter_outside_complaint")
         return []

@@ -22,6 +22,7 @@ import jinja2
 from aiohttp import web
 from markupsafe import Markup
 
+from kefu.complaint.steps import STEP_NAMES
 from kefu.replay import export as exporting
 from kefu.replay.conversations import Replay, masked_turns
 from kefu.replay.filters import BEHAVIOURS, EMOTIONS, FilterError, apply, parse_filters
@@ -35,8 +36,6 @@ PAGE_TURNS = 50
 PAGE_CONVERSATIONS = 50
 REPLAY = web.AppKey("replay", Replay)
 PAGES = web.AppKey("replay_templates", jinja2.Environment)
-STEP_NAMES = {"listen": "倾听", "share": "分担", "probe": "询问", "check": "确认", "action": "行动",
-              "satisfy": "满意"}
 EMOTION_NAMES = {"angry": "愤怒", "anxious": "焦虑", "disappointed": "失望", "neutral": "平静",
                  "satisfied": "满意"}
 NOTE_NAMES = {"low_confidence": "低置信度", "emotion_rose": "情绪上升", "skipped": "跳过步骤",
