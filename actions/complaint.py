@@ -91,7 +91,9 @@ def answers_customer(tracker: Tracker) -> bool:
     action, so the action before it tells whether the customer just spoke.
     """
     actions = [e.get("name") for e in tracker.events if e.get("event") == "action"]
-    return len(actions) >= 2 and actions[-2] == "action_listen"
+    # action_fallback starts the form for a long message it could not place: that
+    # message is the customer's too
+    return len(actions) >= 2 and actions[-2] in ("action_listen", "action_fallback")
 
 
 def ask_next(dispatcher: CollectingDispatcher, tracker: Tracker, slots: Dict[str, Any],

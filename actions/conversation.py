@@ -17,10 +17,33 @@ from kefu.store import tickets
 # hands over (two fallbacks in a row hand over at once: kefu.handoff.triggers).
 OFFER_AT, HANDOVER_AT = 2, 3
 NEGATIVE_EMOTIONS = ("angry", "disappointed")
+LONG_STORY = 15  # characters: a message this long that the NLU cannot place is a story
 TICKET_STATUS_NAMES = {"open": "已受理", "in_progress": "处理中", "resolved": "已处理完",
                        "closed": "已结案", "cancelled": "已取消"}
 
 Events = List[Dict[Text, Any]]
+
+
+def risk_handover(tracker) -> Events:
+    """A risk said outside a complaint, whatever the message's intent: a person at once."""
+    message = message_of(tracker)
+    kind = risk_of(message.intent, message.confidence, message.entities)
+    if not kind:
+        return []
+    return [SlotSet("risk_kind", kind),
+            SlotSet("complaint_category", CATEGORY_OF.get(kind) or "other")] + handover("risk")
+
+
+def stalled_outside(dispatcher, tracker) -> Events:
+    """Outside a complaint: the second unproductive message in a row offers a person, the
+    third hands over. None when the customer is not stuck."""
+    streak = tracking.unproductive_streak(tracker)
+    if streak >= HANDOVER_AT:
+        return [SlotSet("stalled_step", "listen")] + handover("stalled")
+    if streak >= OFFER_AT:
+        say_text(dispatcher, tracker, wording.OFF_TOPIC_OFFER, buttons=[PERSON_BUTTON])
+        return []
+    return None
 
 
 class CloseComplaint(Action):
@@ -51,6 +74,9 @@ class GiveUp(Action):
         return "action_give_up"
 
     async def run(self, dispatcher, tracker, domain) -> Events:
+        risk = risk_handover(tracker)  # "算了，我去12315" is a threat, not giving up
+        if risk:
+            return risk
         if tracker.get_slot("complaint_account") or tracker.get_slot("ticket_id"):
             records_for(tracker).record_give_up(tracker.slots)
         dispatcher.utter_message(response="utter_give_up")
@@ -117,6 +143,14 @@ class Fallback(Action):
         return "action_fallback"
 
     async def run(self, dispatcher, tracker, domain) -> Events:
+        risk = risk_handover(tracker)
+        if risk:
+            return risk
+        message = message_of(tracker)
+        if facts.facts_in(message.text, message.entities) or len(facts.without_facts(message.text)) >= LONG_STORY:
+            # a long message or one with an order number is a complaint the NLU could not
+            # place: the form listens to it (actions/complaint.py takes this message)
+            return [FollowupAction("complaint_form")]
         streak = tracking.unproductive_streak(tracker)
         if tracking.previous_intent(tracker) == "nlu_fallback" or streak >= HANDOVER_AT:
             dispatcher.utter_message(response="utter_default_again")
@@ -136,12 +170,9 @@ class OffTopic(Action):
         return "action_off_topic"
 
     async def run(self, dispatcher, tracker, domain) -> Events:
-        streak = tracking.unproductive_streak(tracker)
-        if streak >= HANDOVER_AT:
-            return [SlotSet("stalled_step", "listen")] + handover("stalled")
-        if streak >= OFFER_AT:
-            say_text(dispatcher, tracker, wording.OFF_TOPIC_OFFER, buttons=[PERSON_BUTTON])
-            return []
+        stuck = risk_handover(tracker) or stalled_outside(dispatcher, tracker)
+        if stuck is not None:
+            return stuck
         say_text(dispatcher, tracker, wording.pick(wording.OFF_TOPIC, tracking.bot_texts(tracker)))
         return []
 
@@ -158,6 +189,20 @@ class Risk(Action):
         kind = risk_of(message.intent, 1.0, message.entities) or "safety"
         return [SlotSet("risk_kind", kind),
                 SlotSet("complaint_category", CATEGORY_OF.get(kind) or "other")] + handover("risk")
+
+
+class Greet(Action):
+    """A greeting; gibberish guessed as a greeting counts as one more message not understood."""
+
+    def name(self) -> Text:
+        return "action_greet"
+
+    async def run(self, dispatcher, tracker, domain) -> Events:
+        stuck = stalled_outside(dispatcher, tracker)
+        if stuck is not None:
+            return stuck
+        dispatcher.utter_message(response="utter_greet")
+        return []
 
 
 class Praise(Action):
@@ -184,10 +229,10 @@ class OutsideComplaint(Action):
         return "action_outside_complaint"
 
     async def run(self, dispatcher, tracker, domain) -> Events:
-        message = message_of(tracker)
-        risk = risk_of(message.intent, message.confidence, message.entities)
+        risk = risk_handover(tracker)
         if risk:
-            return [SlotSet("risk_kind", risk)] + handover("risk")
+            return risk
+        message = message_of(tracker)
         found = facts.facts_in(message.text, message.entities)
         if found.get("order_id") or found.get("contact_phone"):
             # a fact before the story: kept, and the complaint starts by asking what
@@ -195,5 +240,8 @@ class OutsideComplaint(Action):
             return [SlotSet("order_id", found.get("order_id")),
                     SlotSet("contact_phone", found.get("contact_phone")),
                     FollowupAction("complaint_form")]
+        stuck = stalled_outside(dispatcher, tracker)  # gibberish guessed as a fact
+        if stuck is not None:
+            return stuck
         dispatcher.utter_message(response="utter_outside_complaint")
         return []

@@ -101,7 +101,7 @@ def test_sarcasm_is_a_complaint_never_thanked(servers, text):
 def test_a_repeat_complaint_is_linked_to_the_earlier_ticket(servers, kefu_env):
     sender, replies, tracker = talk(servers, "repeat", [
         "跑步鞋上次就开胶投诉过，这次寄回来还是没解决，订单KF20261110 手机13800000010"])
-    assert tracker["slots"]["repeat_complaint"] is True
+    assert tracker["slots"]["repeat_complaint"] is True, (tracker["latest_message"]["entities"], tracker["slots"])
     assert tracker["slots"]["previous_ticket_id"]
 
 
@@ -125,7 +125,8 @@ def test_off_topic_again_and_again_reaches_a_person(servers, kefu_env):
 
 def test_gibberish_outside_a_complaint_reaches_a_person(servers, kefu_env):
     sender, replies, tracker = talk(servers, "gibberish", ["asdkjqwe zxc", "qwpoeiru mnbv", "lkjhg poiuy"])
-    assert tracker["paused"] is True
+    assert tracker["paused"] is True, [(e.get("parse_data") or {}).get("intent") for e in tracker["events"]
+                                       if e.get("event") == "user"]
     assert escalations_of(kefu_env["KEFU_DB_URL"], sender)
 
 

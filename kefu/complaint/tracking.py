@@ -6,8 +6,10 @@ of built texts all read the tracker through them.
 """
 from typing import Any, Dict, List, Optional
 
-# Customer messages that do not move the conversation on (三换 counts them).
+# Customer messages that do not move the conversation on (三换 counts them): not
+# understood, off-topic, or understood only by a guess.
 UNPRODUCTIVE_INTENTS = ("nlu_fallback", "out_of_scope")
+GUESS_CONFIDENCE = 0.5
 
 
 def latest_intent(tracker) -> Optional[str]:
@@ -26,10 +28,13 @@ def previous_intent(tracker) -> Optional[str]:
 
 
 def unproductive_streak(tracker) -> int:
-    """How many of the latest customer messages in a row were not understood or off-topic."""
+    """How many of the latest customer messages in a row were not understood, off-topic,
+    or only guessed at (gibberish lands on any intent with a low confidence)."""
     streak = 0
-    for intent in reversed(user_intents(tracker)):
-        if intent not in UNPRODUCTIVE_INTENTS:
+    for event in reversed([e for e in tracker.events if e.get("event") == "user"]):
+        intent = (event.get("parse_data") or {}).get("intent") or {}
+        guessed = (intent.get("confidence") or 0) < GUESS_CONFIDENCE and not (event.get("text") or "").startswith("/")
+        if intent.get("name") not in UNPRODUCTIVE_INTENTS and not guessed:
             break
         streak += 1
     return streak
