@@ -34,6 +34,16 @@ def risk_handover(tracker) -> Events:
             SlotSet("complaint_category", CATEGORY_OF.get(kind) or "other")] + handover("risk")
 
 
+def last_action(tracker) -> str:
+    """The bot's last action before the customer's latest message."""
+    users = [i for i, e in enumerate(tracker.events) if e.get("event") == "user"]
+    if not users:
+        return ""
+    before = [e.get("name") for e in tracker.events[:users[-1]] if e.get("event") == "action"
+              and e.get("name") not in ("action_listen", "action_extract_slots", "action_session_start")]
+    return before[-1] if before else ""
+
+
 def stalled_outside(dispatcher, tracker) -> Events:
     """Outside a complaint: the second unproductive message in a row offers a person, the
     third hands over. None when the customer is not stuck."""
@@ -90,25 +100,30 @@ class AskProgress(Action):
         return "action_ask_progress"
 
     async def run(self, dispatcher, tracker, domain) -> Events:
-        found = facts.facts_in(tracker.latest_message.get("text") or "", tracker.latest_message.get("entities"))
-        order_id = found.get("order_id") or tracker.get_slot("order_id")
-        phone = found.get("contact_phone") or tracker.get_slot("contact_phone")
-        records = records_for(tracker)
-        if order_id and not phone:  # ticket details only after the phone matches
-            say_text(dispatcher, tracker, PROGRESS_PHONE)
-            return [SlotSet("order_id", order_id)]
-        if order_id:
-            order = records.find_order(order_id)
-            results = records.progress(order_id, None) if order and order.phone == phone else []
-        else:
-            results = records.progress(None, None)  # this conversation's own tickets
-        if results:
-            say_text(dispatcher, tracker, progress_text(results))
-        elif order_id:
-            dispatcher.utter_message(response="utter_progress_none")
-        else:
-            dispatcher.utter_message(response="utter_ask_progress_key")
-        return []
+        return progress_reply(dispatcher, tracker)
+
+
+def progress_reply(dispatcher, tracker) -> Events:
+    """Progress by order number once the phone matches it, or this conversation's own."""
+    found = facts.facts_in(tracker.latest_message.get("text") or "", tracker.latest_message.get("entities"))
+    order_id = found.get("order_id") or tracker.get_slot("order_id")
+    phone = found.get("contact_phone") or tracker.get_slot("contact_phone")
+    records = records_for(tracker)
+    if order_id and not phone:  # ticket details only after the phone matches
+        say_text(dispatcher, tracker, PROGRESS_PHONE)
+        return [SlotSet("order_id", order_id)]
+    if order_id:
+        order = records.find_order(order_id)
+        results = records.progress(order_id, None) if order and order.phone == phone else []
+    else:
+        results = records.progress(None, None)  # this conversation's own tickets
+    if results:
+        say_text(dispatcher, tracker, progress_text(results))
+    elif order_id:
+        dispatcher.utter_message(response="utter_progress_none")
+    else:
+        dispatcher.utter_message(response="utter_ask_progress_key")
+    return []
 
 
 PROGRESS_PHONE = "我来帮您查。为了保护您的信息，麻烦再发一下这个订单的下单手机号。"
@@ -232,6 +247,8 @@ class OutsideComplaint(Action):
         risk = risk_handover(tracker)
         if risk:
             return risk
+        if last_action(tracker) == "action_ask_progress":  # the phone we asked for
+            return progress_reply(dispatcher, tracker)
         message = message_of(tracker)
         found = facts.facts_in(message.text, message.entities)
         if found.get("order_id") or found.get("contact_phone"):
