@@ -7,9 +7,11 @@ from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import form_handover, hand_over_on_failure, handover
-from actions.reply import WORDING_SLOTS, button, enter_step, say_text
-from kefu.complaint import form, policy
+from actions.reply import (PERSON_BUTTON, WORDING_SLOTS, button, enter_step, message_of, records_for,
+                           say_text)
+from kefu.complaint import form, policy, tracking, wording
 from kefu.complaint.records import StoreRecords
+from kefu.complaint.risk import CATEGORY_OF, risk_of
 from kefu.complaint.steps import STEP_OF_SLOT
 
 ORDER_STATUS_NAMES = {
@@ -18,18 +20,6 @@ ORDER_STATUS_NAMES = {
 }
 RESTATE_LIMIT = 60
 logger = logging.getLogger(__name__)
-
-
-def records_for(tracker: Tracker) -> StoreRecords:
-    return StoreRecords(sender_id=tracker.sender_id, channel=tracker.get_latest_input_channel())
-
-
-def message_of(tracker: Tracker) -> form.Message:
-    latest = tracker.latest_message or {}
-    intent = latest.get("intent") or {}
-    return form.Message(text=latest.get("text") or "", intent=intent.get("name") or "",
-                        confidence=intent.get("confidence") or 0.0,
-                        entities=latest.get("entities") or [])
 
 
 class ValidateComplaintForm(FormValidationAction):
@@ -52,21 +42,46 @@ class ValidateComplaintForm(FormValidationAction):
         fresh = answers_customer(tracker)
         logger.debug("validate (fresh message: %s), asking %s", fresh, slots.get("requested_slot"))
         if not fresh:
-            return ask_next(dispatcher, tracker, slots, records)
+            return after_digression(dispatcher, tracker, slots, records)
+        message = message_of(tracker)
+        risk = risk_of(message.intent, message.confidence, message.entities)
+        if risk:  # before the emotion mark: a risk names itself and is urgent
+            return stop_for("risk", risk_kind=risk, complaint_category=CATEGORY_OF.get(risk)
+                            or slots.get("complaint_category") or "other")
         stop = form_handover(tracker)  # e.g. the emotion mark set on this very message
         if stop:
             return stop
-        outcome = form.handle_message(slots, message_of(tracker), records)
+        outcome = form.handle_message(slots, message, records)
         for response, kwargs in outcome.replies:
-            dispatcher.utter_message(response=response, **kwargs)
+            if response is None:  # a text of kefu.complaint.wording
+                say_text(dispatcher, tracker, kwargs["text"])
+            else:
+                dispatcher.utter_message(response=response, **kwargs)
         if not outcome.updates:
             return []
         events = [SlotSet(name, value) for name, value in outcome.updates.items()]
         if outcome.updates.get("handoff_reason"):
-            return events + [SlotSet("requested_slot", None), ActiveLoop(None)] + handover(
-                outcome.updates["handoff_reason"])
+            return events + stop_for(outcome.updates["handoff_reason"])
         slots.update(outcome.updates)
         return events + ask_next(dispatcher, tracker, slots, records)
+
+
+def stop_for(reason: str, **slots: Any) -> List[Dict[Text, Any]]:
+    """Stop the form and hand over for ``reason``, with the slots the hand-off reads."""
+    return ([SlotSet(name, value) for name, value in slots.items()]
+            + [SlotSet("requested_slot", None), ActiveLoop(None)] + handover(reason))
+
+
+def after_digression(dispatcher, tracker, slots, records) -> List[Dict[Text, Any]]:
+    """Back from a digression. An off-topic message counts as an answer that did not help
+    (三换): the third in a row at one step hands over."""
+    if tracking.latest_intent(tracker) not in tracking.UNPRODUCTIVE_INTENTS:
+        return ask_next(dispatcher, tracker, slots, records)
+    count = (slots.get("unclear_count") or 0) + 1
+    slots["unclear_count"] = count
+    if count >= form.STALL_HANDOVER_AT:
+        return stop_for("stalled", unclear_count=count, stalled_step=form.stalled_step(slots))
+    return [SlotSet("unclear_count", count)] + ask_next(dispatcher, tracker, slots, records)
 
 
 def answers_customer(tracker: Tracker) -> bool:
@@ -76,7 +91,9 @@ def answers_customer(tracker: Tracker) -> bool:
     action, so the action before it tells whether the customer just spoke.
     """
     actions = [e.get("name") for e in tracker.events if e.get("event") == "action"]
-    return len(actions) >= 2 and actions[-2] == "action_listen"
+    # action_fallback starts the form for a long message it could not place: that
+    # message is the customer's too
+    return len(actions) >= 2 and actions[-2] in ("action_listen", "action_fallback")
 
 
 def ask_next(dispatcher: CollectingDispatcher, tracker: Tracker, slots: Dict[str, Any],
@@ -90,44 +107,80 @@ def ask_next(dispatcher: CollectingDispatcher, tracker: Tracker, slots: Dict[str
     slot_name = form.next_slot(slots)
     if slot_name is None:
         return [SlotSet("requested_slot", None)]
-    wording = {name: slots.get(name) for name in WORDING_SLOTS if slots.get(name) != tracker.get_slot(name)}
-    events = [SlotSet("requested_slot", slot_name)]
-    events += enter_step(dispatcher, slots, STEP_OF_SLOT[slot_name], wording)
+    changed = {name: slots.get(name) for name in WORDING_SLOTS if slots.get(name) != tracker.get_slot(name)}
+    counts = dict(slots.get("question_counts") or {})
+    asked = counts.get(slot_name, 0)
+    counts[slot_name] = asked + 1
+    slots["question_counts"] = counts
+    events = [SlotSet("requested_slot", slot_name), SlotSet("question_counts", counts)]
+    events += enter_step(dispatcher, tracker, slots, STEP_OF_SLOT[slot_name])
+    step = STEP_OF_SLOT[slot_name]
+    if (slots.get("unclear_count") or 0) >= form.STALL_OFFER_AT:
+        offer = wording.pick(wording.STALL_OFFERS, tracking.bot_texts(tracker))
+        say_text(dispatcher, tracker, offer, buttons=[PERSON_BUTTON], context=guard_context_of(slots, step))
     question = QUESTIONS.get(slot_name)
-    if question is None:
-        dispatcher.utter_message(response=f"utter_question_{slot_name}", **wording)
-        return events
-    return events + question(dispatcher, tracker, slots, records)
+    if question is not None:
+        return events + question(dispatcher, tracker, slots, records, asked)
+    if asked == 0 and slot_name == "account_complete" and slots.get("order_id") and not slots.get("complaint_account"):
+        say_text(dispatcher, tracker, wording.ORDER_FIRST, context=guard_context_of(slots, step))
+    elif asked == 0 and slot_name == "account_complete" and tracking.latest_intent(tracker) == "sarcasm":
+        say_text(dispatcher, tracker, wording.pick(wording.SARCASM_ACK, tracking.bot_texts(tracker)),
+                 context=guard_context_of(slots, step))
+    elif asked == 0:
+        dispatcher.utter_message(response=f"utter_question_{slot_name}", **changed)
+    else:  # asked before: the same question in other words, never word for word
+        say_text(dispatcher, tracker, wording.reask(slot_name, asked), context=guard_context_of(slots, step))
+    return events
 
 
-def ask_facts_confirmed(dispatcher, tracker, slots, records):
+def ask_facts_confirmed(dispatcher, tracker, slots, records, asked=0):
     """Check: the whole complaint in one sentence, and what our records say."""
-    if slots.get("unclear_count"):
+    if slots.get("unclear_count") == 1:
         dispatcher.utter_message(response="utter_check_unclear")
     order = verified_order(slots, records)
-    say_text(dispatcher, tracker, restatement(slots, order.status if order else None),
+    say_text(dispatcher, tracker, restatement(slots, order.status if order else None, asked),
              buttons=[button("对的", "/affirm"), button("不对，要改", "/deny")],
              context=guard_context_of(slots, "check"))
     return []
 
 
-def ask_chosen_remedy(dispatcher, tracker, slots, records):
-    """Action: the remedies policy allows for this complaint and order, as buttons."""
-    if slots.get("unclear_count"):
+def ask_chosen_remedy(dispatcher, tracker, slots, records, asked=0):
+    """Action: the remedies policy allows for this complaint and order, as buttons.
+
+    A refund offers what the customer says they lost, up to the order's total.
+    """
+    if slots.get("unclear_count") == 1:
         dispatcher.utter_message(response="utter_remedy_unclear")
     order = verified_order(slots, records)
     remedies = form.remedies_to_offer(slots, order.status if order else None)
-    amount = float(order.amount) if order else None
+    amount = refund_amount(slots.get("claimed_amount"), float(order.amount) if order else None)
     buttons = [button(policy.remedy_title(r, amount), f'/inform{{"remedy":"{r}"}}') for r in remedies]
-    say_text(dispatcher, tracker, "结合您的情况，我们可以这样为您处理，您看哪一种最合适：",
+    say_text(dispatcher, tracker, wording.nth(wording.REMEDY_PROMPTS, asked),
              buttons=buttons, context=guard_context_of(slots, "action"))
     return [SlotSet("offered_remedies", remedies)]
 
 
-def ask_satisfaction(dispatcher, tracker, slots, records):
-    if slots.get("unclear_count"):
+def refund_amount(claimed, order_total):
+    """What the customer claims, never more than the order's total."""
+    if order_total is None:
+        return None
+    if claimed and 0 < float(claimed) < order_total:
+        return float(claimed)
+    return order_total
+
+
+RATING_BUTTONS = [button(f"{n}分", f'/rate{{"rating":"{n}"}}') for n in range(1, 6)]
+
+
+def ask_satisfaction(dispatcher, tracker, slots, records, asked=0):
+    if asked == 0:
+        dispatcher.utter_message(response="utter_question_satisfaction")
+        return []
+    if slots.get("unclear_count") == 1:
         dispatcher.utter_message(response="utter_rating_unclear")
-    dispatcher.utter_message(response="utter_question_satisfaction")
+        return []
+    say_text(dispatcher, tracker, wording.reask("satisfaction", asked), buttons=RATING_BUTTONS,
+             context=guard_context_of(slots, "satisfy"))
     return []
 
 
@@ -146,12 +199,16 @@ def guard_context_of(slots: Dict[str, Any], step: str) -> Dict[str, Any]:
     return {"complaint_step": step, "ticket_tier": slots.get("ticket_tier"), "ticket_id": slots.get("ticket_id")}
 
 
-def restatement(slots: Dict[str, Any], order_status) -> str:
-    """One sentence: what happened, when, what the customer wants, what our records say."""
-    problem = (slots.get("problem") or "").strip()
+def restatement(slots: Dict[str, Any], order_status, asked: int = 0) -> str:
+    """One sentence: what happened, when, what the customer wants, what our records say.
+
+    The customer's words are quoted without insults or emoji; asked again, it opens
+    with other words.
+    """
+    problem = wording.clean_quote((slots.get("problem") or "").strip())
     if len(problem) > RESTATE_LIMIT:
         problem = problem[:RESTATE_LIMIT] + "…"
-    parts = ["跟您确认一下："]
+    parts = [wording.nth(wording.CHECK_OPENERS, asked)]
     if slots.get("order_id") and not slots.get("order_unavailable"):
         parts.append(f"订单{slots['order_id']}" + (f"（{slots['product']}）" if slots.get("product") else ""))
     parts.append(f"您反映的情况是「{problem}」" if problem else "您反映的情况")
@@ -161,7 +218,10 @@ def restatement(slots: Dict[str, Any], order_status) -> str:
     if wish in policy.REMEDY_NAMES:
         parts.append(f"，您希望{policy.REMEDY_NAMES[wish]}")
     parts.append("。")
-    if order_status:
+    if order_status == "delivered" and slots.get("complaint_category") == "delivery":
+        # the customer says it never came: our record is what needs checking, not them
+        parts.append("系统里这单被标成了已签收，和您说的对不上，这正是我们要查清楚的。")
+    elif order_status:
         parts.append(f"我这边查到这个订单目前显示{ORDER_STATUS_NAMES.get(order_status, order_status)}。")
     parts.append("我这样理解对吗？")
     return "".join(parts)

@@ -13,6 +13,7 @@ Other actions hand over by returning :func:`handover`.
 """
 import functools
 import logging
+from datetime import datetime
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -21,14 +22,21 @@ from rasa_sdk.events import (ActionExecuted, ActiveLoop, ConversationPaused,
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from kefu.complaint import facts
-from kefu.complaint.form import SATISFIED_WORDS
-from kefu.complaint.records import StoreRecords, ticket_reply
+from actions.reply import end_complaint, records_for, say_text
+from kefu.complaint import hours, wording
+from kefu.complaint.rating import is_low, parse_rating
+from kefu.complaint.records import ticket_reply
+from kefu.complaint.steps import STEP_NAMES
+from kefu.complaint.tracking import latest_intent, previous_intent
 from kefu.handoff import escalations
+from kefu.handoff import priority as priorities
 from kefu.handoff.record import build_record
+from kefu.handoff.summary import summarize
 from kefu.handoff.transcript import AGENT_MARK, PUSH_MARK
 from kefu.handoff.triggers import handoff_reason, reason_text
 from kefu.store import StoreError, tickets
+from kefu.store.db import local_now
+from kefu.store.orders import mask_phone
 
 logger = logging.getLogger(__name__)
 Events = List[Dict[Text, Any]]
@@ -41,15 +49,32 @@ def handover(reason: str) -> Events:
     return [SlotSet("handoff_reason", reason), FollowupAction(HANDOFF)]
 
 
-def latest_intent(tracker: Tracker) -> Optional[str]:
-    return ((tracker.latest_message or {}).get("intent") or {}).get("name")
+def escalation_record(tracker: Tracker, reason: str) -> Dict[str, Any]:
+    """The record for the desk, with what this conversation adds to the trigger's reason:
+    a risk is urgent, a stall names its step, a repeat complaint comes one step earlier."""
+    slots = tracker.slots
+    record = build_record(tracker.current_state(), slots, reason)
+    if reason == "risk":
+        kind = slots.get("risk_kind") or "safety"
+        record["reason_text"] = f"风险：{wording.RISK_NAMES.get(kind, kind)}，须立即人工处理"
+        record["risk"] = kind
+        record["priority"] = "urgent"
+    elif reason == "stalled":
+        step = slots.get("stalled_step") or slots.get("complaint_step") or "listen"
+        record["reason"] = f"stalled at {step}"
+        record["reason_text"] = f"在「{STEP_NAMES.get(step, step)}」这一步连续三次没有进展"
+    if slots.get("repeat_complaint"):
+        record["repeat_of"] = slots.get("previous_ticket_id")
+        record["priority"] = priorities.PRIORITIES[max(0, priorities.rank(record["priority"]) - 1)]
+    record["summary"] = summarize(record)
+    return record
 
 
-def previous_intent(tracker: Tracker) -> Optional[str]:
-    users = [e for e in tracker.events if e.get("event") == "user"]
-    if len(users) < 2:
-        return None
-    return ((users[-2].get("parse_data") or {}).get("intent") or {}).get("name")
+def why_text(reason: str, slots: Dict[str, Any]) -> str:
+    """The first words of a hand-off text: why a person takes over now."""
+    if reason == "risk" and slots.get("risk_kind") == "threat":
+        return wording.HANDOFF_WHY["threat"]
+    return wording.HANDOFF_WHY.get(reason, wording.HANDOFF_WHY["customer_request"])
 
 
 class Handoff(Action):
@@ -64,6 +89,9 @@ class Handoff(Action):
                   or handoff_reason(tracker.slots, intent=latest_intent(tracker),
                                     previous_intent=previous_intent(tracker))
                   or "customer_request")
+        if reason == "risk":  # name the risk first, before anything else is said
+            kind = tracker.get_slot("risk_kind") or "safety"
+            say_text(dispatcher, tracker, wording.RISK_ACK.get(kind, wording.RISK_ACK["safety"]))
         try:
             events = self.escalate(dispatcher, tracker, reason)
         except SYSTEM_ERRORS:
@@ -82,23 +110,27 @@ class Handoff(Action):
         if already:  # handed over before and not resolved: say the wait again
             case = already
         else:
-            record = build_record(tracker.current_state(), tracker.slots, reason)
-            case = escalations.create_escalation(record)
+            case = escalations.create_escalation(escalation_record(tracker, reason))
         estimate = escalations.wait_estimate(case["id"])
         events: Events = [SlotSet("escalation_id", str(case["id"]))]
+        why = why_text(reason, tracker.slots)
         if estimate["online"]:
             response = "utter_handoff_waiting" if estimate["ahead"] else "utter_handoff_next"
             dispatcher.utter_message(response=response, queue_ahead=estimate["ahead"],
-                                     wait_minutes=estimate["minutes"])
+                                     wait_minutes=estimate["minutes"], why=why)
             return events
         callback = (tickets.get_ticket(case["callback_ticket_id"])
                     if case.get("callback_ticket_id") else None)
-        # Not imported from actions.complaint, so that module can import this one.
-        records = StoreRecords(sender_id=tracker.sender_id, channel=tracker.get_latest_input_channel())
         reply = (ticket_reply(callback, "callback") if callback
-                 else records.callback_ticket(tracker.slots, reason_text(reason)))
+                 else records_for(tracker).callback_ticket(tracker.slots, reason_text(reason)))
         escalations.attach_callback(case["id"], reply["ticket_id"])
-        dispatcher.utter_message(response="utter_handoff_callback", **reply)
+        due = datetime.fromisoformat(reply["deadline_iso"])
+        phone = tracker.get_slot("contact_phone")
+        dispatcher.utter_message(
+            response="utter_handoff_callback", why=why, **reply,
+            when=hours.callback_when(local_now(), reply["promise"], reply["deadline"], due),
+            phone_line=(f"回电会打到{mask_phone(phone)}，号码有变的话直接发新号码给我。" if phone
+                        else "麻烦留一个方便接听的手机号，客服回电时用。"))
         return events + [SlotSet("ticket_id", reply["ticket_id"]),
                          SlotSet("ticket_tier", reply["tier"]),
                          SlotSet("ticket_deadline", reply["deadline_iso"])]
@@ -141,26 +173,27 @@ class RateAfterHandoff(Action):
         return "action_handoff_rated"
 
     async def run(self, dispatcher, tracker, domain) -> Events:
-        from actions.conversation import end_complaint  # that module imports this one
         rating = rating_in(tracker.latest_message or {})
         if rating is not None:
             escalations.record_satisfaction(tracker.sender_id, rating)
             if tracker.get_slot("ticket_id"):
                 tickets.update_ticket(tracker.get_slot("ticket_id"), satisfaction=rating)
-        low = rating is not None and rating <= 3
-        dispatcher.utter_message(response="utter_handoff_rated_low" if low else "utter_handoff_rated")
-        return end_complaint() + [SlotSet("escalation_id", None)]
+        done = end_complaint() + [SlotSet("escalation_id", None)]
+        if rating is None and (latest_intent(tracker) or "").startswith(("complain_", "sarcasm")):
+            # no rating but a new problem: a new complaint, told from the start
+            dispatcher.utter_message(response="utter_handoff_feedback")
+            return done + [FollowupAction("complaint_form")]
+        if rating is None:
+            response = "utter_handoff_feedback"
+        else:
+            response = "utter_handoff_rated_low" if is_low(rating) else "utter_handoff_rated"
+        dispatcher.utter_message(response=response)
+        return done
 
 
 def rating_in(message: Dict[str, Any]) -> Optional[int]:
-    value = facts.entity_values(message.get("entities")).get("rating")
-    text = message.get("text") or ""
-    rating = facts.find_rating(value or "") or facts.find_rating(text)
-    if rating:
-        return rating
-    # Longest words first: "不满意" contains "满意".
-    words = sorted(SATISFIED_WORDS, key=lambda pair: -len(pair[0]))
-    return next((score for word, score in words if word in text), None)
+    """The rating in a message: the one parser of kefu.complaint.rating."""
+    return parse_rating(message.get("text") or "", message.get("entities") or ())
 
 
 # --- hooks for actions that detect a hand-off themselves ---------------------------------

@@ -52,8 +52,19 @@ def test_validation_after_a_digression_only_asks_again():
                           make_tracker({"requested_slot": "problem", "account_complete": True, "order_unavailable": True,
                                         "complaint_step": "probe", "shared": True},
                                        text="你好", intent="greet", events=events))
-    assert slots == {"requested_slot": "problem"}
+    assert slots == {"requested_slot": "problem", "question_counts": {"problem": 1}}
     assert [m["response"] for m in messages] == ["utter_question_problem"]
+
+
+def test_a_question_asked_again_comes_in_other_words():
+    events = [{"event": "action", "name": "action_listen"}, {"event": "user", "text": "你好"},
+              {"event": "action", "name": "utter_greet"}, {"event": "action", "name": "complaint_form"}]
+    messages, slots = run(ValidateComplaintForm(),
+                          make_tracker({"requested_slot": "problem", "account_complete": True, "order_unavailable": True,
+                                        "complaint_step": "probe", "shared": True, "question_counts": {"problem": 1}},
+                                       text="你好", intent="greet", events=events))
+    assert slots["question_counts"] == {"problem": 2}
+    assert messages[-1].get("text") and not messages[-1].get("response")
 
 
 def test_unknown_order_is_checked_in_the_store():
@@ -73,8 +84,10 @@ def ask(slots):
 
 def test_first_probe_question_shares_the_feeling_first():
     messages, slots = ask({"complaint_step": "listen", "account_complete": True})
-    assert [m["response"] for m in messages] == ["utter_share_feeling", "utter_share_apology", "utter_question_order_id"]
-    assert slots == {"requested_slot": "order_id", "shared": True, "complaint_step": "probe"}
+    assert [m.get("response") for m in messages] == [None, None, "utter_question_order_id"]
+    assert all(m["text"] for m in messages[:2])  # the two Share lines (kefu.complaint.wording)
+    assert slots == {"requested_slot": "order_id", "shared": True, "complaint_step": "probe",
+                     "question_counts": {"order_id": 1}}
 
 
 def test_a_message_that_completes_the_account_is_shared_with_its_new_category():
@@ -84,9 +97,9 @@ def test_a_message_that_completes_the_account_is_shared_with_its_new_category():
         {"requested_slot": "account_complete", "complaint_step": "listen", "complaint_account": ["你好"]},
         text="你们快递一个礼拜了还没送到，到底怎么回事，我明天就要用", intent="complain_delivery"))
     assert slots["account_complete"] is True and slots["complaint_category"] == "delivery"
-    share = [m for m in messages if m.get("response", "").startswith("utter_share")]
-    assert [m["response"] for m in share] == ["utter_share_feeling", "utter_share_apology"]
-    assert all(m["complaint_category"] == "delivery" for m in share)
+    from kefu.complaint.wording import SHARE_APOLOGY
+    said = [m.get("text") for m in messages]
+    assert any(line in said for line in SHARE_APOLOGY["delivery"])  # the apology fits the new category
     assert messages[-1]["response"] == "utter_question_order_id"
 
 
@@ -154,9 +167,15 @@ def test_give_up_is_recorded_as_a_cancelled_ticket():
     assert messages[0]["response"] == "utter_give_up"
 
 
-def test_progress_by_order_number():
+def test_progress_by_order_number_needs_the_phone_first():
     messages, _ = run(AskProgress(), make_tracker(text="KF20261110处理到哪了", intent="ask_progress"))
+    assert "工单" not in messages[0]["text"] and "手机号" in messages[0]["text"]
+    from kefu.store.orders import SqlOrderLookup
+    phone = SqlOrderLookup().get("KF20261110").phone
+    messages, _ = run(AskProgress(), make_tracker({"order_id": "KF20261110"}, text=phone, intent="ask_progress"))
     assert "工单T" in messages[0]["text"]
+    messages, _ = run(AskProgress(), make_tracker({"order_id": "KF20261110"}, text="13900000000", intent="ask_progress"))
+    assert messages[0]["response"] == "utter_progress_none"
 
 
 def test_progress_without_a_key_asks_for_one():
@@ -167,6 +186,15 @@ def test_progress_without_a_key_asks_for_one():
 def test_a_fact_out_of_the_blue_invites_the_story():
     messages, _ = run(OutsideComplaint(), make_tracker(text="你好啊", intent="inform"))
     assert messages[0]["response"] == "utter_outside_complaint"
+
+
+def test_an_order_number_alone_starts_the_complaint_without_ticket_details():
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(OutsideComplaint().run(dispatcher, make_tracker(text="KF20261110", intent="inform"), {}))
+    assert dispatcher.messages == []
+    assert {"event": "followup", "name": "complaint_form"} in [
+        {"event": e["event"], "name": e.get("name")} for e in events]
+    assert any(e.get("name") == "order_id" and e.get("value") == "KF20261110" for e in events)
 
 
 def test_text_built_in_an_action_passes_the_guard():

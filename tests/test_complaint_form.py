@@ -22,6 +22,9 @@ class FakeRecords:
     def beyond_authority(self, slots, remedy):
         return remedy == "refund" and slots.get("order_id") == "KF88888888"
 
+    def earlier_ticket(self, slots):
+        return "T-earlier" if slots.get("contact_phone") == "13800000001" else None
+
     def open_ticket(self, slots, remedy):
         self.tickets.append((remedy, dict(slots)))
         return {"ticket_id": f"T{len(self.tickets)}", "tier": "normal", "deadline_iso": "2026-11-26T10:00",
@@ -76,7 +79,8 @@ def test_facts_given_at_once_are_not_asked_again():
     assert slots["order_id"] == "KF20261101"
     assert slots["incident_time"] == "昨天"
     assert slots["wished_remedy"] == "refund"
-    slots, _ = run(slots, "就这些", intent="deny")
+    # the whole account in one message: no "anything else?", straight to what is missing
+    assert slots["account_complete"] is True
     assert slots["requested_slot"] == "contact_phone"
     slots, _ = run(slots, "13800000001")
     assert slots["order_verified"] is True

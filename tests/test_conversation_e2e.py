@@ -147,7 +147,10 @@ def test_give_up_closes_politely_and_is_recorded(servers, kefu_env):
 
 
 def test_progress_of_an_existing_ticket(servers):
-    replies = texts(servers.say(new_sender("progress"), "KF20261110的工单处理到哪了"))
+    sender = new_sender("progress")
+    first = texts(servers.say(sender, "KF20261110的工单处理到哪了"))
+    assert "工单T" not in first and "手机号" in first  # ticket details only after the phone matches
+    replies = texts(servers.say(sender, "13800000010"))
     assert "工单T" in replies and "处理" in replies
 
 

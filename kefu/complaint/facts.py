@@ -5,8 +5,8 @@ from typing import Dict, Iterable, Optional
 from kefu.store.orders import normalize_order_id, normalize_phone
 
 PHONE_PATTERN = re.compile(r"(?<!\d)(1[3-9]\d[\s-]?\d{4}[\s-]?\d{4})(?!\d)")
-RATING_PATTERN = re.compile(r"(?<!\d)([1-5一二三四五])\s*(?:分|星|颗星)?(?!\d)")
-CHINESE_DIGITS = {"一": "1", "二": "2", "三": "3", "四": "4", "五": "5"}
+ORDER_PATTERN = re.compile(r"[Kk][Ff][ #]?\d{8}")
+AMOUNT_PATTERN = re.compile(r"(\d+(?:\.\d+)?)")
 
 # Typed remedies the NLU may miss; canonical names as in docs/CONVENTIONS.md.
 REMEDY_KEYWORDS = (
@@ -37,11 +37,16 @@ def find_remedy(text: str) -> Optional[str]:
     return None
 
 
-def find_rating(text: str) -> Optional[int]:
-    match = RATING_PATTERN.search(text or "")
-    if not match:
-        return None
-    return int(CHINESE_DIGITS.get(match.group(1), match.group(1)))
+def amount_of(value: Optional[str]) -> Optional[float]:
+    """An amount in yuan from the NLU's `amount` entity ("50元", "49.9块")."""
+    match = AMOUNT_PATTERN.search(value or "")
+    return float(match.group(1)) if match else None
+
+
+def without_facts(text: str) -> str:
+    """The message without its order number and phone: what is left of the story."""
+    rest = PHONE_PATTERN.sub("", ORDER_PATTERN.sub("", text or ""))
+    return re.sub(r"[\s，,。.！!？?：:、]|订单号?|单号|手机号?|电话", "", rest)
 
 
 def entity_values(entities: Iterable[dict]) -> Dict[str, str]:

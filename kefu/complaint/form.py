@@ -8,12 +8,14 @@ message was not for the form (a digression), and Rasa's rules answer it instead.
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Protocol
 
-from kefu.complaint import facts, policy
-from kefu.complaint.steps import required_slots
+from kefu.complaint import facts, policy, wording
+from kefu.complaint.rating import is_low, parse_rating
+from kefu.complaint.risk import CATEGORY_OF, is_repeat, risk_of
+from kefu.complaint.steps import STEP_OF_SLOT, required_slots
 
 # Intents that step out of the form; the form resumes after rules answer them.
 DIGRESSIONS = {"greet", "goodbye", "thank", "praise", "out_of_scope", "ask_progress",
-               "request_human", "give_up"}
+               "request_human", "give_up", "ask_is_bot"}
 DIGRESSION_CONFIDENCE = 0.6
 LISTEN_MAX_MESSAGES = 3
 LISTEN_ENOUGH_CHARS = 20
@@ -21,8 +23,16 @@ MAX_ORDER_ATTEMPTS = 3  # the first try and two more: "asked again twice at most
 FACT_SLOTS = ("order_id", "contact_phone", "incident_time", "wished_remedy", "product")
 FIXABLE_FACTS = {"order_id": ("订单", "单号"), "incident_time": ("时间", "日期", "哪天"),
                  "wished_remedy": ("诉求", "处理", "方案", "想要"), "problem": ("问题", "情况", "描述")}
-SATISFIED_WORDS = (("非常满意", 5), ("很满意", 5), ("满意", 4), ("还行", 3), ("一般", 3),
-                   ("不满意", 2), ("很差", 1), ("太差", 1))
+# 三换: after this many unproductive answers in a row at one step a person is offered,
+# one more and a person takes over ("stalled at <step>").
+STALL_OFFER_AT = 2
+STALL_HANDOVER_AT = 3
+# Slots that only count or remember; setting them alone is no progress.
+BOOKKEEPING = {"unclear_count", "repeat_complaint", "claimed_amount", "question_counts",
+               "previous_ticket_id"}
+# A first message this long, or with a fact and this long, is a whole account already.
+WHOLE_ACCOUNT_CHARS = 25
+ACCOUNT_WITH_FACT_CHARS = 10
 
 
 @dataclass
@@ -54,24 +64,58 @@ class Records(Protocol):
 
     def open_ticket(self, slots: Dict[str, Any], remedy: str) -> Dict[str, Any]: ...
 
+    def earlier_ticket(self, slots: Dict[str, Any]) -> Optional[str]: ...
+
 
 def handle_message(slots: Dict[str, Any], message: Message, records: Records) -> Outcome:
     """Validate one customer message against the slot the form is asking for."""
     out = Outcome()
+    risk = risk_of(message.intent, message.confidence, message.entities)
+    if risk:  # a person first, before any question, remedy or voucher
+        out.set(risk_kind=risk, handoff_reason="risk",
+                complaint_category=CATEGORY_OF.get(risk) or slots.get("complaint_category") or "other")
+        return out
     if _is_digression(message):
         return out
     current = dict(slots)
     _take_category(current, message, out)
     _take_facts(current, message, out)
+    if is_repeat(message.entities) and not slots.get("repeat_complaint"):
+        out.set(repeat_complaint=True)
     current.update(out.updates)
     asking = slots.get("requested_slot")
     handler = HANDLERS.get(asking, _listen)
     handler(current, message, records, out)
     current.update(out.updates)
     _verify_order(current, records, out)
-    if not out.updates:
-        out.set(unclear_count=(slots.get("unclear_count") or 0) + 1)
+    _link_repeat({**current, **out.updates}, records, out)
+    _count_progress(slots, out)
     return out
+
+
+def _link_repeat(slots, records, out) -> None:
+    """A repeat complaint is linked to the customer's earlier ticket once one is found."""
+    if slots.get("repeat_complaint") and not slots.get("previous_ticket_id"):
+        earlier = records.earlier_ticket(slots)
+        if earlier:
+            out.set(previous_ticket_id=earlier)
+
+
+def _count_progress(slots, out) -> None:
+    """三换: an answer that fills nothing new counts; two in a row offer a person (the
+    question's wording, actions/complaint.py), a third hands over."""
+    if set(out.updates) - BOOKKEEPING or out.replies:
+        out.updates.setdefault("unclear_count", 0)
+        return
+    count = (slots.get("unclear_count") or 0) + 1
+    out.set(unclear_count=count)
+    if count >= STALL_HANDOVER_AT:
+        out.set(handoff_reason="stalled", stalled_step=stalled_step(slots))
+
+
+def stalled_step(slots: Dict[str, Any]) -> str:
+    asking = slots.get("requested_slot")
+    return STEP_OF_SLOT.get(asking) or slots.get("complaint_step") or "listen"
 
 
 def next_slot(slots: Dict[str, Any]) -> Optional[str]:
@@ -92,6 +136,9 @@ def _take_category(slots, message, out) -> None:
 def _take_facts(slots, message, out) -> None:
     """Facts may come in any order, all at once, or as a correction of an earlier one."""
     found = facts.facts_in(message.text, message.entities)
+    amount = facts.amount_of(found.get("amount"))
+    if amount and amount != slots.get("claimed_amount"):
+        out.set(claimed_amount=amount)
     for name in FACT_SLOTS:
         value = found.get(name)
         if not value or value == slots.get(name):
@@ -113,11 +160,14 @@ def _listen(slots, message, records, out) -> None:
     """Collect short messages into one account until the customer has told it all."""
     account = list(slots.get("complaint_account") or [])
     done = facts.says_done(message.text, message.intent) and bool(account)
-    if not done and message.text.strip():
+    story = facts.without_facts(message.text)
+    if not done and len(story) >= 2:  # a bare order number or phone is a fact, not the story
         account.append(message.text.strip())
         out.set(complaint_account=account)
-    told = sum(len(part) for part in account)
-    if done or len(account) >= LISTEN_MAX_MESSAGES or (len(account) >= 2 and told >= LISTEN_ENOUGH_CHARS):
+    told = sum(len(facts.without_facts(part)) for part in account)
+    whole = len(account) == 1 and (told >= WHOLE_ACCOUNT_CHARS or (
+        told >= ACCOUNT_WITH_FACT_CHARS and any(slots.get(name) for name in FACT_SLOTS[:4])))
+    if done or whole or len(account) >= LISTEN_MAX_MESSAGES or (len(account) >= 2 and told >= LISTEN_ENOUGH_CHARS):
         out.set(account_complete=True)
         if told >= 6 and not slots.get("problem"):
             out.set(problem="，".join(account))
@@ -181,9 +231,16 @@ def _facts_confirmed(slots, message, records, out) -> None:
 
 def _chosen_remedy(slots, message, records, out) -> None:
     chosen = facts.facts_in(message.text, message.entities).get("wished_remedy")
+    if chosen is None and slots.get("wished_remedy") == "callback" and out.updates.get("contact_phone"):
+        chosen = "callback"  # the phone we asked for, to call back on
     offered = slots.get("offered_remedies") or []
     if chosen not in offered:
         out.updates.pop("wished_remedy", None)
+        return
+    if chosen == "callback" and not slots.get("contact_phone"):
+        # a callback needs a number to call: asked first, the ticket comes with it
+        out.set(wished_remedy="callback")
+        out.say(None, text=wording.CALLBACK_PHONE)
         return
     if records.beyond_authority(slots, chosen):
         out.set(chosen_remedy=chosen, handoff_reason="over_authority")
@@ -195,24 +252,16 @@ def _chosen_remedy(slots, message, records, out) -> None:
 
 
 def _satisfaction(slots, message, records, out) -> None:
-    rating = _rating_in(message)
+    rating = parse_rating(message.text, message.entities)
     if rating is None:
         return
-    if rating <= 3 and not slots.get("alternative_offered"):
+    if is_low(rating) and not slots.get("alternative_offered"):
         tried = list(slots.get("offered_remedies_tried") or []) + [slots.get("chosen_remedy")]
         out.set(alternative_offered=True, chosen_remedy=None, unclear_count=0,
                 offered_remedies_tried=tried)
         out.say("utter_offer_alternative")
         return
     out.set(satisfaction=float(rating), unclear_count=0)
-
-
-def _rating_in(message: Message) -> Optional[int]:
-    value = facts.entity_values(message.entities).get("rating")
-    rating = facts.find_rating(value or "") or facts.find_rating(message.text)
-    if rating:
-        return rating
-    return next((score for word, score in SATISFIED_WORDS if word in message.text), None)
 
 
 HANDLERS = {

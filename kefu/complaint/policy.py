@@ -41,8 +41,6 @@ ROOT_CAUSE_BY_CATEGORY = {
     "other": "其他",
 }
 
-PROMISE_BY_TIER = {"urgent": "2小时内", "normal": "24小时内", "complex": "7天内"}
-
 # Partial compensation: a share of the order amount, capped (authority of the bot).
 COMPENSATION_SHARE = 0.2
 COMPENSATION_CAP = 50
@@ -78,17 +76,20 @@ def compensation_amount(order_amount: Optional[float]) -> int:
 
 
 def ticket_plan(
-    category: str, remedy: str, intensity: float = 0.0, order_verified: bool = True
+    category: str, remedy: str, intensity: float = 0.0, order_verified: bool = True,
+    repeat: bool = False,
 ) -> Tuple[str, str]:
     """Owner and deadline tier of the ticket for a chosen remedy.
 
-    Urgent (2 h) for callbacks to upset customers and for lost or late goods;
+    Urgent (2 h) for repeat complaints, callbacks to upset customers and lost or late goods;
     complex (7 days) for repairs and orders a person must verify first;
     normal (24 h) otherwise — the three tiers of the 12345 hotline.
     """
     owner = OWNER_BY_REMEDY.get(remedy, "客服主管")
     if not order_verified or remedy == "repair":
         return owner, "complex"
+    if repeat:  # the customer had to come back: the fastest tier
+        return owner, "urgent"
     if intensity >= 0.8 or (remedy == "callback" and intensity >= 0.5):
         return owner, "urgent"
     if category == "delivery" and remedy in ("resend", "callback"):

@@ -37,14 +37,25 @@ class StoreRecords:
         """Record the chosen remedy; a remedy chosen again replaces the earlier ticket."""
         category = slots.get("complaint_category") or "other"
         owner, tier = policy.ticket_plan(category, remedy, slots.get("emotion_intensity") or 0.0,
-                                         bool(slots.get("order_verified")))
+                                         bool(slots.get("order_verified")), bool(slots.get("repeat_complaint")))
         if slots.get("ticket_id"):
             tickets.update_ticket(slots["ticket_id"], status="cancelled", note=f"客户改选方案：{remedy}")
         ticket = tickets.create_ticket(
             category, problem_summary(slots), remedy=remedy, tier=tier, owner=owner,
             order_id=slots.get("order_id") if slots.get("order_verified") else None,
             phone=slots.get("contact_phone"), sender_id=self.sender_id, channel=self.channel)
+        if slots.get("repeat_complaint"):
+            earlier = slots.get("previous_ticket_id")
+            ticket = tickets.update_ticket(ticket.id, note=f"重复投诉（上次工单 {earlier}）" if earlier else "重复投诉")
         return ticket_reply(ticket, remedy)
+
+    def earlier_ticket(self, slots: Dict[str, Any]) -> Optional[str]:
+        """The customer's latest earlier ticket, by phone or else by this conversation."""
+        phone = slots.get("contact_phone")
+        found = tickets.tickets_for(phone=phone) if phone else (
+            tickets.tickets_for(sender_id=self.sender_id) if self.sender_id else [])
+        earlier = [t for t in found if t.id != slots.get("ticket_id")]
+        return earlier[0].id if earlier else None
 
     def callback_ticket(self, slots: Dict[str, Any], reason: str) -> Dict[str, Any]:
         """A person calls the customer back: the promise the bot can keep when it stops."""

@@ -1,7 +1,14 @@
-"""Which step the conversation is in, and the slot events that move it forward."""
+"""The six steps: their names, order, the form slots of each, and how the form moves on.
+
+The one home of these conventions: the actions, the guard, the hand-off record and the
+replay viewer import them from here.
+"""
 from typing import List, Optional
 
-from kefu.complaint import STEPS
+STEPS = ("listen", "share", "probe", "check", "action", "satisfy")
+STEP_NAMES = {"listen": "倾听", "share": "分担", "probe": "询问", "check": "确认", "action": "行动",
+              "satisfy": "满意"}
+CATEGORIES = ("delivery", "quality", "wrong_item", "service", "billing", "other")
 
 # Form slots in the order the form asks for them, with the step each belongs to.
 FORM_SLOTS = (
@@ -47,3 +54,15 @@ def required_slots(slots: dict) -> List[str]:
         wanted.remove("order_id")
         wanted.remove("contact_phone")
     return wanted
+
+
+# Everything one complaint fills; cleared when it ends so the next one starts fresh.
+COMPLAINT_SLOTS = (
+    "complaint_step", "complaint_category", "complaint_account", "account_complete", "shared",
+    "order_id", "contact_phone", "order_attempts", "order_verified", "order_unavailable",
+    "product", "problem", "incident_time", "wished_remedy", "check_denied", "wrong_fact",
+    "facts_confirmed", "offered_remedies", "offered_remedies_tried", "chosen_remedy",
+    "alternative_offered", "satisfaction", "unclear_count", "requested_slot",
+    "question_counts", "stalled_step", "claimed_amount", "risk_kind", "repeat_complaint",
+    "previous_ticket_id",
+)

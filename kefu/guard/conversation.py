@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, Iterable, List, Optional
 
-STEPS = ("listen", "share", "probe", "check", "action", "satisfy")  # order of the six steps
-STEPS_AFTER_CHECK = ("action", "satisfy")
+# The six steps and the hours each ticket tier guarantees, from their one home each.
+from kefu.complaint.steps import STEPS
+from kefu.store.tickets import TIER_HOURS
 
-# Ticket tiers and the deadline each one guarantees, in hours (docs/CONVENTIONS.md).
-TIER_HOURS = {"urgent": 2, "normal": 24, "complex": 7 * 24}
+STEPS_AFTER_CHECK = ("action", "satisfy")
 
 CONTEXT_SLOTS = ("complaint_step", "check_confirmed", "ticket_id", "ticket_tier", "ticket_deadline")
 

@@ -26,6 +26,7 @@ import jinja2
 from aiohttp import web
 from markupsafe import Markup
 
+from kefu.complaint.steps import STEP_NAMES
 from kefu.replay import export as exporting
 from kefu.replay import review
 from kefu.replay.conversations import Replay, masked_turns
@@ -41,8 +42,6 @@ PAGE_TURNS = 50
 PAGE_CONVERSATIONS = 50
 REPLAY = web.AppKey("replay", Replay)
 PAGES = web.AppKey("replay_templates", jinja2.Environment)
-STEP_NAMES = {"listen": "倾听", "share": "分担", "probe": "询问", "check": "确认", "action": "行动",
-              "satisfy": "满意"}
 EMOTION_NAMES = {"angry": "愤怒", "anxious": "焦虑", "disappointed": "失望", "neutral": "平静",
                  "satisfied": "满意"}
 NOTE_NAMES = {"low_confidence": "低置信度", "emotion_rose": "情绪上升", "skipped": "跳过步骤",
