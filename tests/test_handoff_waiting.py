@@ -67,6 +67,8 @@ def test_growing_anger_or_a_threat_raises_the_priority_never_lowers_it(db):
     raised = escalations.open_escalation_for("w-angry")
     assert raised["priority"] == "urgent"
     assert raised["target_seconds"] == 2 * 60  # the urgent wait target, from when it opened
+    history = escalations.get_case(case["id"], NOW)["actions"]
+    assert [(h["action"], h["detail"]) for h in history if h["action"] == "escalated"] == [("escalated", "普通 → 紧急")]
     assert escalations.raise_priority(case["id"], "normal", NOW) is False
 
 

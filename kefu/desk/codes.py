@@ -39,6 +39,7 @@ ACTION_NAMES = {
     "labels": "标记根因",
     "resolve": "处理完毕",
     "rating": "顾客评分",
+    "escalated": "等待中升级",
 }
 
 

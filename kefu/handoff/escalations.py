@@ -429,6 +429,10 @@ def raise_priority(escalation_id: int, priority: str, now: Optional[datetime] = 
         row = _open(session, escalation_id)
         if priorities.rank(priority) >= priorities.rank(row.priority):
             return False
+        before = row.priority
         row.priority, row.updated_at = priority, now
         row.target_at = priorities.target_time(priority, row.created_at)
+        log_action(session, row.id, None, "escalated",
+                   f"{priorities.PRIORITY_NAMES[before]} → {priorities.PRIORITY_NAMES[priority]}", now)
+        events.record(session, "case_escalated", row.id, priority=priority, summary=row.summary)
         return True

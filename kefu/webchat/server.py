@@ -43,7 +43,7 @@ class Settings:
 
     def page_config(self) -> dict:
         return {"rasaUrl": self.public_rasa_url, "rasaPort": self.rasa_port,
-                "socketPath": "/socket.io", "maxLength": 1000}
+                "socketPath": "/socket.io", "maxLength": 1000, "typingPath": "/api/typing"}
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -81,7 +81,21 @@ class Handler(BaseHTTPRequestHandler):
             logger.warning("%s", error)
             self.send_json({"error": "history unavailable"}, HTTPStatus.BAD_GATEWAY)
             return
-        self.send_json(history.customer_view(tracker))
+        view = history.customer_view(tracker)
+        view["handoff"] = handoff_status(session_id)
+        self.send_json(view)
+
+    def do_POST(self) -> None:  # noqa: N802 (the standard library's name)
+        """``/api/typing?session=ID``: the customer is typing; the desk shows it."""
+        url = urlsplit(self.path)
+        if url.path != "/api/typing":
+            self.send_json({"error": "not found"}, HTTPStatus.NOT_FOUND)
+            return
+        session_id = parse_qs(url.query).get("session", [""])[0]
+        if not history.valid_session_id(session_id):
+            self.send_json({"error": "bad session id"}, HTTPStatus.BAD_REQUEST)
+            return
+        self.send_json({"announced": typing_announced(session_id)})
 
     def send_file(self, path: Optional[Path], missing: str = "not found") -> None:
         if path is None or not path.is_file():
@@ -106,6 +120,30 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002 (the standard library's name)
         logger.info("%s " + format, self.address_string(), *args)
+
+
+def handoff_status(session_id: str) -> Optional[dict]:
+    """What the header should say about a hand-off; None when the database is down
+    (the page then shows what the transcript alone tells)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from kefu.handoff import escalations
+    try:
+        return escalations.customer_status(session_id)
+    except (SQLAlchemyError, OSError):
+        logger.warning("hand-off status of a web chat session unavailable", exc_info=True)
+        return None
+
+
+def typing_announced(session_id: str) -> bool:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from kefu.desk import events
+    try:
+        return events.customer_typing(session_id)
+    except (SQLAlchemyError, OSError):
+        logger.warning("typing of a web chat session not announced", exc_info=True)
+        return False
 
 
 def static_file(name: str) -> Optional[Path]:

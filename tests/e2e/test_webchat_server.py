@@ -168,3 +168,24 @@ def test_history_when_rasa_is_down():
     finally:
         page.shutdown()
         page.server_close()
+
+
+def test_history_tells_the_hand_off_state_and_typing_reaches_the_desk(site, db):
+    from kefu.desk import events
+    from kefu.handoff import escalations
+    from kefu.handoff.record import build_record
+
+    assert requests.get(site + "/api/history", params={"session": SESSION}).json()["handoff"] == {"state": "bot"}
+    assert requests.post(site + "/api/typing", params={"session": SESSION}).json() == {"announced": False}
+    record = build_record({"sender_id": SESSION, "latest_input_channel": "socketio", "events": []}, {},
+                          "customer_request")
+    case = escalations.create_escalation(record)
+    handoff = requests.get(site + "/api/history", params={"session": SESSION}).json()["handoff"]
+    assert handoff["state"] in ("waiting", "callback")
+    events._typing_seen.clear()  # the first call above started the 2 s throttle
+    before = events.latest_id()
+    typed = requests.post(site + "/api/typing", params={"session": SESSION})
+    assert typed.status_code == 200 and typed.json() == {"announced": True}
+    assert [(e["kind"], e["case_id"]) for e in events.events_after(before)] == [("typing", case["id"])]
+    assert requests.post(site + "/api/typing", params={"session": "nope"}).status_code == 400
+    assert requests.post(site + "/api/other").status_code == 404
