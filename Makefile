@@ -89,6 +89,7 @@ train: $(VENV)/.installed
 
 lint: $(VENV)/.installed
 	$(PY) -m kefu.guard --domain domain.yml > /dev/null
+	$(VENV)/bin/ruff check .
 
 test-stories: train
 	$(ENV) $(RASA) test core --model models/kefu.tar.gz --stories tests/ --fail-on-prediction-errors --out results/stories

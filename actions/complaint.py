@@ -7,8 +7,7 @@ from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import form_handover, hand_over_on_failure, handover
-from actions.reply import (PERSON_BUTTON, WORDING_SLOTS, button, enter_step, message_of, records_for,
-                           say_text)
+from actions.reply import PERSON_BUTTON, WORDING_SLOTS, button, enter_step, message_of, records_for, say_text
 from kefu.complaint import form, policy, tracking, wording
 from kefu.complaint.records import StoreRecords
 from kefu.complaint.risk import CATEGORY_OF, risk_of

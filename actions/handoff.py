@@ -17,8 +17,7 @@ from datetime import datetime
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import (ActionExecuted, ActiveLoop, ConversationPaused,
-                             ConversationResumed, FollowupAction, SlotSet)
+from rasa_sdk.events import ActionExecuted, ActiveLoop, ConversationPaused, ConversationResumed, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 

@@ -5,9 +5,9 @@ tracker store creates and owns its ``events`` table in the same database.
 """
 from logging.config import fileConfig
 
-from alembic import context
 from sqlalchemy import create_engine
 
+from alembic import context
 from kefu.handoff import models as _handoff_models  # noqa: F401 (registers the desk's tables)
 from kefu.store.db import db_url
 from kefu.store.models import Base

@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_conversation import CONVERSATIONS, FIRST_BUTTON  # noqa: E402
+
 from kefu.wait import answers, free_port  # noqa: E402
 
 PG_BIN = Path(os.environ.get("KEFU_PG_BIN", "/usr/local/bin"))

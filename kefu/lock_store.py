@@ -31,10 +31,10 @@ from contextlib import asynccontextmanager
 from typing import AsyncGenerator, Optional, Text
 
 from rasa.core.lock import TicketLock
+from rasa.core.lock_store import LOCK_LIFETIME, LockError, LockStore
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import RedisError
-from rasa.core.lock_store import LOCK_LIFETIME, LockError, LockStore
 
 KEY_PREFIX = "kefu:lock:"
 POLL_SECONDS = 0.005  # a waiting turn looks again this often per turn ahead of it,

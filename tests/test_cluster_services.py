@@ -93,9 +93,9 @@ def _alembic_config(url: str):
 
 
 def test_migrations_create_the_database_and_match_the_models(fresh_database, monkeypatch):
-    from alembic import command
     from alembic.util.exc import CommandError
 
+    from alembic import command
     from kefu.store.db import migrate
     migrate(fresh_database)  # also creates the database
     engine = sa.create_engine(fresh_database)
@@ -116,9 +116,9 @@ def test_migrations_create_the_database_and_match_the_models(fresh_database, mon
 
 
 def test_a_database_made_before_migrations_is_taken_over(fresh_database):
+    import kefu.handoff.models  # noqa: F401 (the desk's tables)
     from kefu.store.db import create_database_if_missing, migrate
     from kefu.store.models import Base
-    import kefu.handoff.models  # noqa: F401 (the desk's tables)
 
     create_database_if_missing(fresh_database)
     engine = sa.create_engine(fresh_database)

@@ -1,11 +1,9 @@
 """The desk with the real Rasa and action servers: an agent answers a handed-over
 customer, the REST customer polls the reply, the guard warns, the agent resolves and
 the bot asks for a rating; and nothing is lost when the desk restarts."""
-import json
 
 import pytest
 import requests
-
 from e2e.desk_server import DeskProcess, escalations_of, set_agents_offline, wait_for
 
 PASSWORD = "flow-desk-pass"

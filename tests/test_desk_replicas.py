@@ -8,8 +8,8 @@ import time
 
 import pytest
 import redis
-
 from e2e.desk_server import DeskProcess, free_port
+
 from kefu.handoff import escalations
 from kefu.handoff.record import build_record
 from kefu.store import dispose_engines

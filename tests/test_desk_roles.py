@@ -8,8 +8,8 @@ import time
 
 import pytest
 import requests
-
 from e2e.desk_server import DeskProcess
+
 from kefu.desk import greetings
 from kefu.handoff import escalations
 from kefu.handoff.record import build_record

@@ -4,8 +4,8 @@ import re
 
 import pytest
 import requests
-
 from e2e.desk_server import DeskProcess
+
 from kefu.handoff import escalations
 from kefu.handoff.record import build_record
 from kefu.store import dispose_engines

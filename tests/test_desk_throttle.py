@@ -3,8 +3,8 @@ import re
 
 import pytest
 import requests
-
 from e2e.desk_server import DeskProcess
+
 from kefu.desk.throttle import LoginThrottle
 from kefu.store import dispose_engines
 

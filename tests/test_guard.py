@@ -317,9 +317,10 @@ responses:
 
 
 def generate(utter_action, slots, **kwargs):
-    from kefu.guard.nlg import GuardedNLG
     from rasa.core.nlg.generator import NaturalLanguageGenerator
     from rasa.utils.endpoints import EndpointConfig
+
+    from kefu.guard.nlg import GuardedNLG
 
     domain, tracker = make_domain_and_tracker(slots)
     # built exactly as Rasa builds it from endpoints.yml

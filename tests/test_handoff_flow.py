@@ -4,10 +4,10 @@ and messages sent while paused are kept in the tracker."""
 import json
 
 import pytest
-
 from e2e.desk_server import escalations_of, set_agents_offline
-from kefu.handoff.agents import hash_password
 from sqlalchemy import create_engine, text
+
+from kefu.handoff.agents import hash_password
 
 
 def events_after_last(tracker, name):

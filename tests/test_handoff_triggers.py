@@ -9,8 +9,8 @@ from sqlalchemy.exc import OperationalError
 
 from actions.handoff import form_handover, hand_over_on_failure, handover, rating_in
 from kefu.handoff import priority
-from kefu.handoff.triggers import REASONS, handoff_reason, reason_text, refund_limit
 from kefu.handoff.summary import summarize
+from kefu.handoff.triggers import REASONS, handoff_reason, reason_text, refund_limit
 
 
 def test_customer_asks_for_a_person():

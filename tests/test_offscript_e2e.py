@@ -5,9 +5,8 @@ import uuid
 from datetime import datetime
 
 import pytest
-from sqlalchemy import create_engine, text
-
 from e2e.desk_server import escalations_of, set_agents_offline
+from sqlalchemy import create_engine, text
 
 pytestmark = pytest.mark.usefixtures("servers")
 
@@ -37,14 +36,14 @@ def handed_over(kefu_env, tracker, sender):
 
 
 def assert_never_thanked(replies):
-    for text in texts(replies):
-        assert not any(phrase in text for phrase in THANKS_FOR_PRAISE), text
+    for said in texts(replies):
+        assert not any(phrase in said for phrase in THANKS_FOR_PRAISE), said
 
 
 def assert_no_question_said_three_times(replies):
     said = texts(replies)
-    for text in set(said):
-        assert said.count(text) <= 2, text
+    for line in set(said):
+        assert said.count(line) <= 2, line
 
 
 RISKS = [

@@ -1,8 +1,7 @@
 """Off the happy path, one message at a time (kefu.complaint.form): stalls, risks,
 repeat complaints, facts given early, ratings in words."""
-from tests.test_complaint_form import CONFIRMED, FakeRecords, run
-
 from kefu.complaint.form import Message, handle_message
+from tests.test_complaint_form import CONFIRMED, FakeRecords, run
 
 ASKING_PHONE = {"account_complete": True, "complaint_category": "delivery", "order_id": "KF20261101",
                 "requested_slot": "contact_phone", "complaint_step": "probe"}

@@ -13,8 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from kefu.rasa_client import (AsyncRasaClient, RasaBadAnswer, RasaClient, RasaNotFound, RasaRefused,
-                              RasaUnreachable)
+from kefu.rasa_client import AsyncRasaClient, RasaBadAnswer, RasaClient, RasaNotFound, RasaRefused, RasaUnreachable
 from kefu.settings import SettingError, settings
 from kefu.wait import free_port
 

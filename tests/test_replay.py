@@ -4,10 +4,10 @@ Two conversations the bot would not produce today (a 1,000-turn one, and one an
 agent spoiled, classified by an "older model") are written through Rasa's own
 TrackerStore API.
 """
-import re
 import asyncio
 import json
 import os
+import re
 import subprocess
 import sys
 import time

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-
 from e2e.desk_server import DeskProcess
+
 from kefu.replay import mask as masking
 from kefu.replay.conversations import Replay
 from kefu.replay.filters import apply, parse_filters

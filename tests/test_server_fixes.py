@@ -279,11 +279,25 @@ def _everything_in(tracker):
 def test_a_tracker_copy_holds_what_replaying_its_events_builds():
     """After every kind of event: the copy equals Rasa's replayed copy, and stays separate."""
     from rasa.shared.core.domain import Domain
-    from rasa.shared.core.events import (ActionExecuted, ActionExecutionRejected, ActionReverted, ActiveLoop,
-                                         AllSlotsReset, BotUttered, ConversationPaused, ConversationResumed,
-                                         DefinePrevUserUtteredFeaturization, EntitiesAdded, FollowupAction,
-                                         LoopInterrupted, Restarted, SessionStarted, SlotSet, UserUttered,
-                                         UserUtteranceReverted)
+    from rasa.shared.core.events import (
+        ActionExecuted,
+        ActionExecutionRejected,
+        ActionReverted,
+        ActiveLoop,
+        AllSlotsReset,
+        BotUttered,
+        ConversationPaused,
+        ConversationResumed,
+        DefinePrevUserUtteredFeaturization,
+        EntitiesAdded,
+        FollowupAction,
+        LoopInterrupted,
+        Restarted,
+        SessionStarted,
+        SlotSet,
+        UserUtteranceReverted,
+        UserUttered,
+    )
     from rasa.shared.core.trackers import DialogueStateTracker
 
     from kefu.server import apply_fixes
@@ -353,9 +367,20 @@ def test_the_forms_temporary_tracker_is_the_one_rasa_builds():
 
 def _random_conversation(rng, domain):
     """Events as a conversation with forms, digressions, reverts, restarts and sessions makes them."""
-    from rasa.shared.core.events import (ActionExecuted, ActionExecutionRejected, ActionReverted, ActiveLoop,
-                                         BotUttered, DefinePrevUserUtteredFeaturization, LoopInterrupted,
-                                         Restarted, SessionStarted, SlotSet, UserUttered, UserUtteranceReverted)
+    from rasa.shared.core.events import (
+        ActionExecuted,
+        ActionExecutionRejected,
+        ActionReverted,
+        ActiveLoop,
+        BotUttered,
+        DefinePrevUserUtteredFeaturization,
+        LoopInterrupted,
+        Restarted,
+        SessionStarted,
+        SlotSet,
+        UserUtteranceReverted,
+        UserUttered,
+    )
 
     loops = ["complaint_form", "handoff_form"]
     makers = [

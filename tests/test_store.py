@@ -21,11 +21,29 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.schema import CreateTable
 
-from kefu.store import (CATEGORIES, DEFAULT_OWNER, ORDER_STATUSES, TIER_HOURS,
-                        TIER_PROMISE, OrderInfo, OrderLookup, SqlOrderLookup, StoreError,
-                        TicketNotFound, create_ticket, db_url, dispose_engines, get_engine,
-                        get_ticket, mask_phone, normalize_order_id, normalize_phone,
-                        session_scope, tickets_for, update_ticket)
+from kefu.store import (
+    CATEGORIES,
+    DEFAULT_OWNER,
+    ORDER_STATUSES,
+    TIER_HOURS,
+    TIER_PROMISE,
+    OrderInfo,
+    OrderLookup,
+    SqlOrderLookup,
+    StoreError,
+    TicketNotFound,
+    create_ticket,
+    db_url,
+    dispose_engines,
+    get_engine,
+    get_ticket,
+    mask_phone,
+    normalize_order_id,
+    normalize_phone,
+    session_scope,
+    tickets_for,
+    update_ticket,
+)
 from kefu.store.models import Base, Customer, Order, Ticket
 from kefu.store.seed import DEMO_ORDERS, seed
 

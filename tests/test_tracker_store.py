@@ -5,8 +5,7 @@ import pytest
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import (ActionExecuted, BotUttered, SessionStarted, SlotSet,
-                                     UserUttered)
+from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import EventVerbosity
 
 from kefu.tracker_store import CachingSQLTrackerStore

@@ -38,8 +38,8 @@ def test_guard_context_prefers_the_running_actions_values():
 
 def test_a_threat_read_as_giving_up_is_still_a_risk(monkeypatch, tmp_path):
     monkeypatch.setenv("KEFU_DB_URL", f"sqlite:///{tmp_path}/kefu.db")
-    from tests.test_actions import make_tracker
     from actions.conversation import GiveUp
+    from tests.test_actions import make_tracker
     tracker = make_tracker(text="算了，我直接去12315", intent="give_up",
                            entities=[{"entity": "risk", "value": "threat"}])
     events = asyncio.run(GiveUp().run(CollectingDispatcher(), tracker, {}))

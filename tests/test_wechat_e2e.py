@@ -21,8 +21,8 @@ from urllib.parse import urlparse
 
 import pytest
 from aiohttp import web
-
 from e2e.desk_server import DeskProcess, escalations_of, set_agents_offline, wait_for
+
 from tests.wechat_fake import FakeWeChatApi, PushResult, WeChatPusher, new_msg_id, openid, text_xml
 
 STEPS = ["listen", "share", "probe", "check", "action", "satisfy"]

@@ -445,7 +445,7 @@ def _parse(xml: Any) -> BaseMessage:
             raise ValueError("no sender")
         public_input.sender_id(message.source)  # an openid is 28 of [A-Za-z0-9_-]
         # wechatpy converts fields on access: let broken numbers fail here.
-        message.id, message.time
+        _ = (message.id, message.time)
     except (ExpatError, KeyError, TypeError, ValueError, AttributeError, Refused):
         raise _Rejected(400, "malformed XML") from None
     return message

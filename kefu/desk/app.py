@@ -149,9 +149,9 @@ async def body_of(request: web.Request) -> Dict[str, Any]:
     try:
         body = await request.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
-        raise ValueError("请求内容不是有效的 JSON 对象")
+        raise ValueError("请求内容不是有效的 JSON 对象") from None
     if not isinstance(body, dict):
-        raise ValueError("请求内容不是有效的 JSON 对象")
+        raise ValueError("请求内容不是有效的 JSON 对象") from None
     return body
 
 

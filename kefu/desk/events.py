@@ -27,7 +27,8 @@ import time
 from datetime import timedelta
 from typing import Any, Callable, Dict, List, Optional
 
-from sqlalchemy import delete, event as sa_event, func, select
+from sqlalchemy import delete, func, select
+from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
 from kefu.store.db import local_now

@@ -8,7 +8,8 @@ from typing import Any, Dict, List, Mapping, Optional
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
-from kefu.handoff import escalations, priority as priorities
+from kefu.handoff import escalations
+from kefu.handoff import priority as priorities
 from kefu.handoff.db import handoff_session
 from kefu.handoff.models import ESCALATION_STATUSES, PRIORITIES, DeskAgent, Escalation
 from kefu.store.db import local_now

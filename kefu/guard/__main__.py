@@ -86,7 +86,7 @@ def load_responses(path: Path) -> Dict[str, List[Dict[str, Any]]]:
         try:
             data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
         except yaml.YAMLError as error:
-            raise GuardInputError(f"{file}: not valid YAML: {error}")
+            raise GuardInputError(f"{file}: not valid YAML: {error}") from error
         for name, variations in (data.get("responses") or {}).items():
             responses.setdefault(name, []).extend(v for v in variations or [] if isinstance(v, dict))
     return responses
@@ -136,9 +136,9 @@ def fetch_tracker(conversation_id: str) -> Dict[str, Any]:
     try:
         return client.tracker(conversation_id)
     except RasaUnreachable as error:
-        raise GuardInputError(f"cannot reach the Rasa server: {error}")
+        raise GuardInputError(f"cannot reach the Rasa server: {error}") from error
     except RasaError as error:
-        raise GuardInputError(f"conversation '{conversation_id}': {error}")
+        raise GuardInputError(f"conversation '{conversation_id}': {error}") from error
 
 
 def load_tracker(source: str) -> Dict[str, Any]:
@@ -147,7 +147,7 @@ def load_tracker(source: str) -> Dict[str, Any]:
         try:
             tracker = json.loads(path.read_text(encoding="utf-8"))
         except ValueError as error:
-            raise GuardInputError(f"{path}: not a tracker JSON file ({error})")
+            raise GuardInputError(f"{path}: not a tracker JSON file ({error})") from error
     else:
         tracker = fetch_tracker(source)
     if not isinstance(tracker, dict) or not isinstance(tracker.get("events"), list):
@@ -181,7 +181,7 @@ def parse_context(raw: Optional[str]) -> Optional[Dict[str, Any]]:
     try:
         context = json.loads(raw)
     except ValueError as error:
-        raise GuardInputError(f"--context is not JSON: {error}")
+        raise GuardInputError(f"--context is not JSON: {error}") from error
     if not isinstance(context, dict):
         raise GuardInputError("--context must be a JSON object")
     return context
@@ -215,7 +215,7 @@ def run_eval(argv: List[str]) -> int:
     try:
         result = evaluate(load_labelled(path))
     except ValueError as error:
-        raise GuardInputError(str(error))
+        raise GuardInputError(str(error)) from error
     if args.json:
         emit(result.to_dict())
     else:

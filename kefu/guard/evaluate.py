@@ -68,7 +68,7 @@ def load_labelled(path: Path) -> List[Dict[str, Any]]:
         try:
             record = json.loads(line)
         except ValueError as error:
-            raise ValueError(f"{path}:{number}: not JSON ({error})")
+            raise ValueError(f"{path}:{number}: not JSON ({error})") from error
         expect = record.get("expect") if isinstance(record, dict) else None
         if not isinstance(record, dict) or not isinstance(record.get("text"), str) \
                 or (expect is not None and expect not in BEHAVIOURS):

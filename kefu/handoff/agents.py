@@ -17,8 +17,8 @@ from typing import List, Optional
 
 from sqlalchemy import delete, select
 
-from kefu.handoff.models import ACTING_ROLES, ROLES, DeskAgent, DeskSession
 from kefu.handoff.db import handoff_session as session_scope
+from kefu.handoff.models import ACTING_ROLES, ROLES, DeskAgent, DeskSession
 from kefu.store.db import local_now
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2 ** 14, 8, 1

@@ -15,14 +15,22 @@ from typing import Any, Dict, List, Optional
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
+from kefu.desk import events
 from kefu.handoff import priority as priorities
 from kefu.handoff.agents import AgentInfo, online_agent_count
 from kefu.handoff.db import handoff_session
-from kefu.handoff.models import (ACTING_ROLES, AgentMessage, Assignment, CaseAction, CaseLabel,
-                                 CaseNote, DeskAgent, Escalation)
+from kefu.handoff.models import (
+    ACTING_ROLES,
+    AgentMessage,
+    Assignment,
+    CaseAction,
+    CaseLabel,
+    CaseNote,
+    DeskAgent,
+    Escalation,
+)
 from kefu.store.db import local_now
 from kefu.store.models import Customer
-from kefu.desk import events
 
 OPEN_STATUSES = ("waiting", "assigned")
 MINUTES_PER_CASE_AHEAD = 5  # rough handling time, for the wait the customer is told

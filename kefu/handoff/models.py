@@ -7,8 +7,7 @@ does is a row here, so it survives a restart of every process.
 
 from __future__ import annotations
 
-from sqlalchemy import (Boolean, CheckConstraint, Column, DateTime, ForeignKey, Integer, String,
-                        Text, UniqueConstraint)
+from sqlalchemy import Boolean, CheckConstraint, Column, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import relationship
 
 from kefu.store.models import Base

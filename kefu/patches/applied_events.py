@@ -28,8 +28,14 @@ class _AppliedSoFar:
 
 def _apply_in_order(tracker, applied: list, events, loop_names: frozenset) -> None:
     """The body of Rasa 3.6's `DialogueStateTracker.applied_events` loop, step by step."""
-    from rasa.shared.core.events import (ActionExecuted, ActionReverted, Restarted, SessionStarted,
-                                         UserUttered, UserUtteranceReverted)
+    from rasa.shared.core.events import (
+        ActionExecuted,
+        ActionReverted,
+        Restarted,
+        SessionStarted,
+        UserUtteranceReverted,
+        UserUttered,
+    )
 
     for event in events:
         if isinstance(event, (Restarted, SessionStarted)):

@@ -6,7 +6,6 @@ import logging
 
 from kefu.patches.base import Patch, Replacement
 
-
 # Modules whose every `copy.deepcopy` is an argument of a `structlogger.debug(...)` call
 # (tests/test_server_fixes.py holds this list to their source).
 DEEPCOPY_FOR_DEBUG_ONLY = ("rasa.core.processor", "rasa.core.actions.forms", "rasa.core.policies.rule_policy")

@@ -3,7 +3,6 @@ one session with keep-alive connections and writes the request (the whole tracke
 ujson, a Rasa dependency, in UTF-8 rather than escapes."""
 from kefu.patches.base import Patch, Replacement
 
-
 # Shorter than the action server's own keep-alive (Sanic's default, 5 s), so Rasa never
 # sends on a connection the server is just closing.
 KEEP_ALIVE_SECONDS = 2

@@ -5,7 +5,6 @@ intent, the previous bot reply): its tracker carries the events of its last
 `RECENT_TURNS_ONLY` customer messages. Every other action gets the whole tracker."""
 from kefu.patches.base import Patch, Replacement
 
-
 # Actions that read slots, the latest message and the events of their last N customer
 # messages only (actions/complaint.py, ValidateComplaintForm).
 RECENT_TURNS_ONLY = {"validate_complaint_form": 3}

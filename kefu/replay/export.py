@@ -90,7 +90,7 @@ def pseudonymize(text: Any) -> Any:
 
 def _zero_middle(phone: str) -> str:
     """138 1234 5678 -> 138 0000 5678 (the same shape, so NLU reads it as a phone)."""
-    head = len(phone) - len(phone.lstrip("+0086 -")) if phone.startswith(("+", "0086", "86")) else 0
+    head = len(phone) - len(phone.lstrip("+0086 -"))  # noqa: B005 (a set of characters) if phone.startswith(("+", "0086", "86")) else 0
     body = phone[head:]
     return phone[:head] + body[:3] + re.sub(r"\d", "0", body[3:-4]) + body[-4:]
 
@@ -203,8 +203,9 @@ def write_stories(conversations: List[Conversation], path: Optional[Path] = None
 
 
 def _dump(data: Dict[str, Any]) -> str:
-    from rasa.shared.utils.io import write_yaml
     import io
+
+    from rasa.shared.utils.io import write_yaml
 
     buffer = io.StringIO()
     write_yaml(data, buffer)

@@ -19,8 +19,7 @@ import weakref
 from datetime import datetime
 from typing import Any, Dict, List, Optional, Tuple
 
-from sqlalchemy import (JSON, CheckConstraint, Column, DateTime, Float, Integer, String, Text,
-                        UniqueConstraint)
+from sqlalchemy import JSON, CheckConstraint, Column, DateTime, Float, Integer, String, Text, UniqueConstraint
 from sqlalchemy.engine import Engine
 
 from kefu.replay.conversations import Conversation

@@ -31,8 +31,17 @@ from kefu.replay import export as exporting
 from kefu.replay import review
 from kefu.replay.conversations import Replay, masked_turns
 from kefu.replay.filters import BEHAVIOURS, EMOTIONS, FilterError, apply, broken, parse_filters
-from kefu.replay.report import (SQI_DAYS, SQI_NAMES, SQI_WEIGHTS, DailyReport, bar_chart, daily_report,
-                                funnel_chart, line_chart, paired_chart)
+from kefu.replay.report import (
+    SQI_DAYS,
+    SQI_NAMES,
+    SQI_WEIGHTS,
+    DailyReport,
+    bar_chart,
+    daily_report,
+    funnel_chart,
+    line_chart,
+    paired_chart,
+)
 from kefu.replay.rerun import RasaClient, RerunError, rerun
 from kefu.replay.source import BrokenConversation, ConversationNotFound, TrackerStoreUnavailable
 

@@ -7,16 +7,32 @@ shop can replace :class:`SqlOrderLookup` with its own system.  CLI:
 ``python -m kefu.store {init,seed,orders,tickets}``.
 """
 
-from kefu.store.db import (StoreError, db_url, dispose_engines, get_engine, init_db,
-                           local_now, reset_db, session_scope)
-from kefu.store.models import (CATEGORIES, ORDER_STATUSES, REMEDIES, TICKET_STATUSES,
-                               TIERS)
-from kefu.store.orders import (OrderInfo, OrderItemInfo, OrderLookup, SqlOrderLookup,
-                               mask_phone, normalize_order_id, normalize_phone)
-from kefu.store.tickets import (DEFAULT_OWNER, TIER_HOURS, TIER_PROMISE, TicketEventInfo,
-                                TicketInfo, TicketNotFound, create_ticket, deadline_for,
-                                get_ticket, owner_for, promise_text, tickets_for,
-                                update_ticket)
+from kefu.store.db import StoreError, db_url, dispose_engines, get_engine, init_db, local_now, reset_db, session_scope
+from kefu.store.models import CATEGORIES, ORDER_STATUSES, REMEDIES, TICKET_STATUSES, TIERS
+from kefu.store.orders import (
+                           OrderInfo,
+                           OrderItemInfo,
+                           OrderLookup,
+                           SqlOrderLookup,
+                           mask_phone,
+                           normalize_order_id,
+                           normalize_phone,
+)
+from kefu.store.tickets import (
+                           DEFAULT_OWNER,
+                           TIER_HOURS,
+                           TIER_PROMISE,
+                           TicketEventInfo,
+                           TicketInfo,
+                           TicketNotFound,
+                           create_ticket,
+                           deadline_for,
+                           get_ticket,
+                           owner_for,
+                           promise_text,
+                           tickets_for,
+                           update_ticket,
+)
 
 __all__ = [
     "CATEGORIES", "DEFAULT_OWNER", "ORDER_STATUSES", "REMEDIES", "TICKET_STATUSES",

@@ -203,9 +203,10 @@ def migrate(url: Optional[str] = None) -> str:
     marks a database whose tables an older kefu made with ``create_all`` as being at
     the first revision, so Alembic goes on from there. Returns the safe URL.
     """
-    from alembic import command
     from alembic.config import Config
     from sqlalchemy import inspect
+
+    from alembic import command
 
     url = url or db_url()
     create_database_if_missing(url)

@@ -8,8 +8,7 @@ are naive local time (see :mod:`kefu.store.db`).  Money is stored in integer fen
 
 from __future__ import annotations
 
-from sqlalchemy import (CheckConstraint, Column, DateTime, ForeignKey, Integer,
-                        String, Text)
+from sqlalchemy import CheckConstraint, Column, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import declarative_base, relationship
 
 ORDER_STATUSES = ("paid", "shipped", "in_transit", "delivered", "lost", "returned",

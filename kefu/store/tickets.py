@@ -21,8 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from kefu.store.db import local_now, session_scope
-from kefu.store.models import (CATEGORIES, REMEDIES, TICKET_STATUSES, TIERS, Order,
-                               Ticket, TicketEvent)
+from kefu.store.models import CATEGORIES, REMEDIES, TICKET_STATUSES, TIERS, Order, Ticket, TicketEvent
 from kefu.store.orders import normalize_order_id, normalize_phone
 
 TIER_HOURS = {"urgent": 2, "normal": 24, "complex": 168}

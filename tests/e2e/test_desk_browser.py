@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 import requests
-
 from e2e.desk_server import DeskProcess, escalations_of, set_agents_offline, wait_for
 
 ARTIFACTS = Path(__file__).parent / "artifacts"

@@ -11,8 +11,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-import requests
-
 from e2e.desk_server import DeskProcess, set_agents_offline
 
 ARTIFACTS = Path(__file__).parent / "artifacts"

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 import requests
-
 from e2e.desk_server import DeskProcess, escalations_of, free_port, set_agents_offline, wait_for
+
 from kefu.complaint import STEPS
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,6 +12,7 @@ import requests
 
 # the desk without Rasa (replies stay pending) on the test database
 from test_desk_security import db_url, desk  # noqa: F401  (pytest fixtures)
+
 from kefu.guard import guard_reply
 from kefu.guard.runtime import SAFE_REPLIES
 from kefu.handoff import escalations
