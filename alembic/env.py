@@ -9,6 +9,7 @@ from sqlalchemy import create_engine
 
 from alembic import context
 from kefu.handoff import models as _handoff_models  # noqa: F401 (registers the desk's tables)
+from kefu.replay import review as _review_models  # noqa: F401 (registers the trainers' review queue)
 from kefu.store.db import db_url
 from kefu.store.models import Base
 
