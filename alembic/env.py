@@ -19,20 +19,25 @@ if context.config.config_file_name is not None:
 target_metadata = Base.metadata
 
 
+def url() -> str:
+    """The database kefu.store.db.migrate() names, else ``KEFU_DB_URL`` (the alembic CLI)."""
+    return context.config.attributes.get("url") or db_url()
+
+
 def include_object(obj, name, type_, reflected, compare_to) -> bool:
     """Tables that are not kefu's (Rasa's ``events``) are never touched."""
     return not (type_ == "table" and reflected and compare_to is None)
 
 
 def run_migrations_offline() -> None:
-    context.configure(url=db_url(), target_metadata=target_metadata, literal_binds=True,
+    context.configure(url=url(), target_metadata=target_metadata, literal_binds=True,
                       include_object=include_object, render_as_batch=True)
     with context.begin_transaction():
         context.run_migrations()
 
 
 def run_migrations_online() -> None:
-    engine = create_engine(db_url(), future=True)
+    engine = create_engine(url(), future=True)
     with engine.connect() as connection:
         # batch mode: SQLite cannot ALTER most things; Alembic rebuilds the table instead.
         context.configure(connection=connection, target_metadata=target_metadata,

@@ -148,7 +148,10 @@ class PrivateCluster:
             KEFU_ROOT=str(ROOT), KEFU_HOME=str(home), KEFU_CLUSTER_DIR=str(self.folder / "cluster"),
             KEFU_DB_URL=self.postgres.url, KEFU_REDIS_URL=self.redis.url,
             KEFU_TOKEN="cluster-" + uuid.uuid4().hex, WECHAT_TOKEN=uuid.uuid4().hex,
-            KEFU_CLUSTER_TIMEOUT="600", PYTHONPATH=str(ROOT))
+            KEFU_CLUSTER_TIMEOUT="600", PYTHONPATH=str(ROOT),
+            # every simulated customer comes from 127.0.0.1: the per-address limit (tested
+            # in tests/test_handoff_abuse.py) would refuse the load; the per-sender one stays
+            KEFU_RATE_ADDRESS="off")
         self.url = f"http://127.0.0.1:{ports['KEFU_LB_PORT']}"
         self.ports = ports
 

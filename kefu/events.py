@@ -18,10 +18,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 from typing import AsyncIterator, Dict, Set
 
 from redis.exceptions import RedisError
+
+from kefu.settings import settings
 
 PREFIX = "kefu:events:"
 logger = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ _local: Dict[str, Set[asyncio.Queue]] = {}
 
 def redis_url() -> str:
     """``KEFU_REDIS_URL``; empty means one process, no Redis."""
-    return os.environ.get("KEFU_REDIS_URL", "")
+    return settings().redis_url or ""
 
 
 async def publish(channel: str, event: dict) -> int:

@@ -25,7 +25,6 @@ In endpoints.yml::
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 from contextlib import asynccontextmanager
 from typing import AsyncGenerator, Optional, Text
@@ -35,6 +34,8 @@ from rasa.core.lock_store import LOCK_LIFETIME, LockError, LockStore
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import RedisError
+
+from kefu.settings import settings
 
 KEY_PREFIX = "kefu:lock:"
 POLL_SECONDS = 0.005  # a waiting turn looks again this often per turn ahead of it,
@@ -75,7 +76,7 @@ return 1
 def redis_url(endpoint_config=None) -> str:
     """``url`` of the endpoint (``${KEFU_REDIS_URL}``), else KEFU_REDIS_URL, else local Redis."""
     url = getattr(endpoint_config, "url", None)
-    return url or os.environ.get("KEFU_REDIS_URL") or "redis://127.0.0.1:6379/0"
+    return url or settings().redis_url or "redis://127.0.0.1:6379/0"
 
 
 class AtomicRedisLockStore(LockStore):

@@ -23,9 +23,10 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
+from kefu.settings import settings
+
 logger = logging.getLogger(__name__)
 
-REDIS_URL_ENV = "KEFU_REDIS_URL"
 KEY_PREFIX = "kefu:rate:"
 MAX_KEYS = 100_000  # in-process counters kept; the oldest windows go first
 
@@ -90,7 +91,7 @@ _stores: dict = {}
 
 
 def _store():
-    url = os.environ.get(REDIS_URL_ENV, "").strip()
+    url = settings().redis_url or ""
     if url not in _stores:
         _stores[url] = _RedisStore(url) if url else _MemoryStore()
     return _stores[url]

@@ -38,6 +38,9 @@ class Settings:
     desk_secure_cookie: bool  # KEFU_DESK_SECURE_COOKIE: behind HTTPS
     replay_export_dir: Path  # KEFU_REPLAY_EXPORT_DIR: where test stories are written
     replay_review_dir: Path  # KEFU_REPLAY_REVIEW_DIR: where NLU examples are written
+    rasa_patches: str  # KEFU_RASA_PATCHES: which of kefu's Rasa patches are on (kefu.patches)
+    desk_event_look_seconds: Optional[float]  # KEFU_DESK_EVENT_LOOK_SECONDS: desk event polling
+    handoff_refund_limit: float  # KEFU_HANDOFF_REFUND_LIMIT: yuan the bot may pay out alone
 
 
 DEFAULT_RASA_URL = "http://localhost:5005"
@@ -62,6 +65,10 @@ def settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
         desk_secure_cookie=get("KEFU_DESK_SECURE_COOKIE").lower() not in ("", "0", "false", "no"),
         replay_export_dir=Path(get("KEFU_REPLAY_EXPORT_DIR") or ROOT / "tests"),
         replay_review_dir=Path(get("KEFU_REPLAY_REVIEW_DIR") or ROOT / "review"),
+        rasa_patches=get("KEFU_RASA_PATCHES").lower(),
+        desk_event_look_seconds=(_number(get("KEFU_DESK_EVENT_LOOK_SECONDS"), "KEFU_DESK_EVENT_LOOK_SECONDS", 1.0)
+                                 if get("KEFU_DESK_EVENT_LOOK_SECONDS") else None),
+        handoff_refund_limit=_number(get("KEFU_HANDOFF_REFUND_LIMIT"), "KEFU_HANDOFF_REFUND_LIMIT", 500.0),
     )
 
 

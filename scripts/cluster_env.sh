@@ -18,6 +18,9 @@ export KEFU_ACTION1_ADDR="127.0.0.1:$KEFU_ACTION1_PORT" KEFU_ACTION2_ADDR="127.0
 export KEFU_ACTIONS_BIND="127.0.0.1:$KEFU_ACTIONS_PORT" KEFU_STATS_BIND="127.0.0.1:$KEFU_STATS_PORT"
 export KEFU_ACTION_URL="http://127.0.0.1:$KEFU_ACTIONS_PORT/webhook"
 export KEFU_RASA_URL="http://127.0.0.1:$KEFU_LB_PORT"           # the desk and web chat go through the balancer
+# Sanic (inside Rasa) trusts the one proxy in front, HAProxy's X-Forwarded-For, for the
+# caller's address that the per-address rate limit counts.
+export SANIC_PROXIES_COUNT="${SANIC_PROXIES_COUNT:-1}"
 # A replica killed mid-turn must not hold its conversation for Rasa's default 60 s.
 export TICKET_LOCK_LIFETIME="${TICKET_LOCK_LIFETIME:-30}"
 source "$KEFU_ROOT/scripts/env.sh"

@@ -26,7 +26,7 @@ def test_apology_passes_the_guard():
 
 def test_dead_action_server_gets_an_apology_and_the_conversation_goes_on(pair):
     sender = new_sender("dead-actions")
-    question = "KF20261110的工单处理到哪了"
+    question = "KF20261110的工单处理到哪了，下单手机13800000010"  # the phone check passes at once
     assert "工单T" in texts(pair.servers.say(sender, question))  # the action answers
 
     pair.stop_actions()

@@ -196,11 +196,6 @@ def test_the_guard_cli_reads_a_conversation_through_the_client(rasa):
     assert refused.returncode == 2 and "refused the API token" in refused.stderr and "Traceback" not in refused.stderr
 
 
-# Modules of other work in progress that still read their variable themselves; each is a
-# one-line swap to kefu.settings.  No new module may join this list.
-NOT_YET_SWAPPED = {"kefu/lock_store.py", "kefu/desk/auth.py", "kefu/handoff/agents.py", "kefu/store/db.py",
-                   "kefu/handoff/triggers.py"}
-
 
 def test_kefu_settings_are_read_in_one_place():
     import re
@@ -208,4 +203,4 @@ def test_kefu_settings_are_read_in_one_place():
     reads = re.compile(r"""environ(?:\.get)?\s*[\[(]\s*["']KEFU_|getenv\(\s*["']KEFU_|_ENV\s*=\s*["']KEFU_""")
     readers = {str(path.relative_to(ROOT)) for path in (ROOT / "kefu").rglob("*.py")
                if reads.search(path.read_text(encoding="utf-8"))}
-    assert readers - NOT_YET_SWAPPED == set()  # everything else asks kefu.settings
+    assert readers == set()  # every module asks kefu.settings

@@ -66,6 +66,7 @@ from kefu.channels.wechat_text import (
     render_bot_message,
 )
 from kefu.ratelimit import seen_before
+from kefu.settings import settings
 
 __all__ = ["WeChatInput", "WeChatOutput", "WeChatConfig", "send_to_customer"]
 
@@ -159,7 +160,7 @@ class WeChatInput(InputChannel):
             )
         self.turns: TtlCache[_Turn] = TtlCache(config.dedup_ttl, config.dedup_max_entries)
         # Several replicas: a retry that lands on another one is not run twice.
-        self.claims = SharedClaims(os.environ.get("KEFU_REDIS_URL", ""), config.dedup_ttl)
+        self.claims = SharedClaims(settings().redis_url or "", config.dedup_ttl)
         self.last_buttons: TtlCache[List[Button]] = TtlCache(
             config.buttons_ttl, config.buttons_max_entries
         )

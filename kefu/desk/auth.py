@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import os
 import secrets
 from typing import Awaitable, Callable
 
 from aiohttp import web
 
 from kefu.handoff import agents
+from kefu.settings import settings
 
 SESSION_COOKIE = "kefu_desk"
 LOGIN_COOKIE = "kefu_desk_login"
@@ -32,7 +32,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def secure_cookies() -> bool:
-    return os.environ.get("KEFU_DESK_SECURE_COOKIE", "") not in ("", "0", "false")
+    return settings().desk_secure_cookie
 
 
 def is_public(path: str) -> bool:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import threading
 import time
 from datetime import timedelta
@@ -31,6 +30,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
+from kefu.settings import settings
 from kefu.store.db import local_now
 
 logger = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ _typing_seen: Dict[str, float] = {}
 
 
 def redis_url() -> str:
-    return os.environ.get("KEFU_REDIS_URL", "").strip()
+    return settings().redis_url or ""
 
 
 # --- writing ------------------------------------------------------------------------------
@@ -159,8 +159,7 @@ class Hub:
     the table.  Started and stopped with the app (:meth:`run`)."""
 
     def __init__(self, look_every: Optional[float] = None):
-        configured = os.environ.get("KEFU_DESK_EVENT_LOOK_SECONDS", "")
-        self.look_every = look_every or (float(configured) if configured else None) or (
+        self.look_every = look_every or settings().desk_event_look_seconds or (
             LOOK_WITH_REDIS if redis_url() else LOOK_WITHOUT_REDIS)
         self.newest = 0
         self._changed: Optional[asyncio.Condition] = None

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,11 +18,11 @@ from sqlalchemy import delete, select
 
 from kefu.handoff.db import handoff_session as session_scope
 from kefu.handoff.models import ACTING_ROLES, ROLES, DeskAgent, DeskSession
+from kefu.settings import settings
 from kefu.store.db import local_now
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2 ** 14, 8, 1
 MIN_PASSWORD_LENGTH = 8
-IDLE_MINUTES = int(os.environ.get("KEFU_DESK_IDLE_MINUTES", "30"))
 MAX_SESSION_HOURS = 12
 ONLINE_WINDOW = timedelta(minutes=2)  # the desk's pages poll every few seconds
 
@@ -184,7 +183,7 @@ def end_session(token: Optional[str]) -> None:
 
 
 def _expiry(created_at: datetime, now: datetime) -> datetime:
-    return min(now + timedelta(minutes=IDLE_MINUTES), created_at + timedelta(hours=MAX_SESSION_HOURS))
+    return min(now + timedelta(minutes=settings().desk_idle_minutes), created_at + timedelta(hours=MAX_SESSION_HOURS))
 
 
 def _token_hash(token: str) -> str:

@@ -7,8 +7,9 @@ agent and the callback ticket.
 
 from __future__ import annotations
 
-import os
 from typing import Any, Mapping, Optional
+
+from kefu.settings import settings
 
 REASONS = {
     "system_failure": "系统故障，机器人无法继续处理",
@@ -21,18 +22,12 @@ REASONS = {
 
 # Remedies that pay money out; above the limit a person decides.
 MONEY_REMEDIES = ("refund", "compensate")
-REFUND_LIMIT_ENV = "KEFU_HANDOFF_REFUND_LIMIT"
-DEFAULT_REFUND_LIMIT = 500.0  # yuan
 UNSATISFIED_RATING = 3  # a rating at or below this is "not satisfied"
 
 
 def refund_limit() -> float:
     """The largest amount (yuan) the bot may refund or compensate on its own."""
-    raw = os.environ.get(REFUND_LIMIT_ENV, "").strip()
-    try:
-        return float(raw) if raw else DEFAULT_REFUND_LIMIT
-    except ValueError:
-        return DEFAULT_REFUND_LIMIT
+    return settings().handoff_refund_limit
 
 
 def handoff_reason(slots: Mapping[str, Any], *, intent: Optional[str] = None,

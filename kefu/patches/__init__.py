@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import importlib
 import logging
-import os
 from typing import List, Mapping, Optional
 
+from kefu.settings import settings
+
 logger = logging.getLogger(__name__)
-SWITCH_ENV = "KEFU_RASA_PATCHES"
+SWITCH = "KEFU_RASA_PATCHES"
 
 # In the order they are applied.
 NAMES = (
@@ -53,7 +54,7 @@ def module(name: str):
 
 def enabled(environ: Optional[Mapping[str, str]] = None) -> List[str]:
     """The patches ``KEFU_RASA_PATCHES`` leaves on, in order."""
-    value = (os.environ if environ is None else environ).get(SWITCH_ENV, "").strip().lower()
+    value = settings(environ).rasa_patches
     if value in ("", "on", "all"):
         return list(NAMES)
     if value in ("off", "none"):
@@ -61,7 +62,7 @@ def enabled(environ: Optional[Mapping[str, str]] = None) -> List[str]:
     left_out = {name.strip().lstrip("-") for name in value.split(",") if name.strip()}
     unknown = left_out - set(NAMES)
     if unknown:
-        raise UnknownPatch(f"{SWITCH_ENV} names unknown patches {sorted(unknown)}; known: {', '.join(NAMES)}")
+        raise UnknownPatch(f"{SWITCH} names unknown patches {sorted(unknown)}; known: {', '.join(NAMES)}")
     return [name for name in NAMES if name not in left_out]
 
 

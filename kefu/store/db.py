@@ -7,7 +7,6 @@ conversation (``ticket_deadline``) and what an agent in China reads on a screen.
 
 from __future__ import annotations
 
-import os
 import threading
 from contextlib import contextmanager
 from datetime import datetime
@@ -20,10 +19,11 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import QueuePool
 
+from kefu.settings import settings
 from kefu.store.models import Base
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-DB_URL_ENV = "KEFU_DB_URL"
+DB_URL_VARIABLE = "KEFU_DB_URL"  # named in error messages; read by kefu.settings
 
 _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
@@ -44,7 +44,7 @@ def default_db_url() -> str:
 
 def db_url() -> str:
     """``KEFU_DB_URL`` if set, else the project's SQLite file; read at every call."""
-    return os.environ.get(DB_URL_ENV) or default_db_url()
+    return settings().db_url
 
 
 def safe_url(url: str) -> str:
@@ -75,7 +75,7 @@ def _open_engine(url: str) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
-        raise StoreError(f"invalid database URL {url!r} (set {DB_URL_ENV})") from exc
+        raise StoreError(f"invalid database URL {url!r} (set {DB_URL_VARIABLE})") from exc
     is_sqlite = parsed.get_backend_name() == "sqlite"
     if is_sqlite:
         _ensure_sqlite_dir(parsed.database, url)
@@ -117,7 +117,7 @@ def _ensure_sqlite_dir(database: Optional[str], url: str) -> None:
                                                             NotADirectoryError)) \
             else exc.strerror or str(exc)
         raise StoreError(f"cannot open database {url}: cannot create folder "
-                         f"{folder} ({reason}); set {DB_URL_ENV} to a writable "
+                         f"{folder} ({reason}); set {DB_URL_VARIABLE} to a writable "
                          f"location") from exc
 
 
@@ -217,18 +217,11 @@ def migrate(url: Optional[str] = None) -> str:
         engine.dispose()
     config = Config(str(MIGRATIONS_INI))
     config.set_main_option("script_location", str(PROJECT_ROOT / "alembic"))
-    previous = os.environ.get(DB_URL_ENV)
-    os.environ[DB_URL_ENV] = url  # alembic/env.py reads the URL from the environment only
-    try:
-        if "customers" in tables and "alembic_version" not in tables:
-            # made by create_all: by a kefu of today (every table there) or an older one
-            command.stamp(config, "head" if _all_model_tables() <= tables else FIRST_REVISION)
-        command.upgrade(config, "head")
-    finally:
-        if previous is None:
-            os.environ.pop(DB_URL_ENV, None)
-        else:
-            os.environ[DB_URL_ENV] = previous
+    config.attributes["url"] = url  # alembic/env.py migrates this database
+    if "customers" in tables and "alembic_version" not in tables:
+        # made by create_all: by a kefu of today (every table there) or an older one
+        command.stamp(config, "head" if _all_model_tables() <= tables else FIRST_REVISION)
+    command.upgrade(config, "head")
     return safe_url(url)
 
 

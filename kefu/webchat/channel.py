@@ -31,7 +31,6 @@ In credentials.yml::
 """
 import inspect
 import logging
-import os
 import uuid
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
@@ -42,6 +41,7 @@ from kefu.channels import public_input
 from kefu.channels.public_input import Refused
 from kefu.channels.rest import clean_metadata
 from kefu.handoff.transcript import AGENT_MARK
+from kefu.settings import settings
 from kefu.webchat.history import valid_session_id
 
 VISIBLE_KEYS = ("kefu_from", "agent")
@@ -144,7 +144,7 @@ def share_rooms_across_replicas(sio, url: Optional[str] = None) -> None:
     """Use Redis (``KEFU_REDIS_URL``) as ``sio``'s client manager; without it, keep the
     in-process one. Done before the server handles anything (the manager is set up on
     first use)."""
-    url = url if url is not None else os.environ.get("KEFU_REDIS_URL", "")
+    url = url if url is not None else (settings().redis_url or "")
     if not url:
         return
     from socketio import AsyncRedisManager
