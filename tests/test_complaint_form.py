@@ -57,6 +57,15 @@ def test_listen_collects_short_messages_and_does_not_ask_for_the_order_first():
     assert slots["requested_slot"] == "order_id"
 
 
+def test_a_vague_first_line_gives_way_to_the_specific_complaint_that_follows():
+    slots, _ = run({}, "你们这什么破杯子", intent="complain_other", confidence=0.43)
+    assert slots["complaint_category"] == "other"
+    slots, _ = run(slots, "收到盖子就是裂的，一倒水全漏桌上了😡", intent="complain_quality")
+    assert slots["complaint_category"] == "quality"  # the remedies offered are a quality complaint's
+    slots, _ = run(slots, "而且快递也慢", intent="complain_delivery")
+    assert slots["complaint_category"] == "quality"  # a specific category is never replaced
+
+
 def test_when_the_customer_needs_it_is_not_when_it_happened():
     slots, _ = run({}, "快递一个礼拜了还没到，我明天就要用，昨天问客服也没人管", intent="complain_delivery",
                    entities=[{"entity": "time", "value": "明天"}, {"entity": "time", "value": "昨天"}])

@@ -6,6 +6,7 @@ writer, a migration or another tool could have left them.
 """
 import asyncio
 import json
+import subprocess
 import sys
 import time
 import uuid
@@ -140,7 +141,11 @@ def test_the_report_skips_and_counts_broken_conversations(replay, tracker_db):
 @pytest.fixture(scope="module")
 def desk(kefu_env, tracker_db, tmp_path_factory):
     review_dir = tmp_path_factory.mktemp("review")
-    env = dict(kefu_env, KEFU_TRACKER_DIALECT="sqlite", KEFU_TRACKER_DB=str(tracker_db["path"]),
+    # a database of its own: the review queue starts empty whatever other tests approved
+    database = f"sqlite:///{review_dir / 'kefu.db'}"
+    subprocess.run([sys.executable, "-m", "kefu.store", "seed"], env=dict(kefu_env, KEFU_DB_URL=database),
+                   cwd=ROOT, check=True, capture_output=True)
+    env = dict(kefu_env, KEFU_DB_URL=database, KEFU_TRACKER_DIALECT="sqlite", KEFU_TRACKER_DB=str(tracker_db["path"]),
                KEFU_REPLAY_REVIEW_DIR=str(review_dir), KEFU_REPLAY_EXPORT_DIR=str(review_dir))
     process = DeskProcess(env, "http://127.0.0.1:9", tmp_path_factory.mktemp("trainer_desk") / "desk.log")
     process.start()

@@ -10,7 +10,7 @@ from typing import Any, Dict, List, Optional, Protocol
 
 from kefu.complaint import facts, policy, wording
 from kefu.complaint.rating import is_low, parse_rating
-from kefu.complaint.risk import CATEGORY_OF, is_repeat, risk_of
+from kefu.complaint.risk import CATEGORY_OF, INTENT_KINDS, is_repeat, risk_of
 from kefu.complaint.steps import STEP_OF_SLOT, required_slots
 
 # Intents that step out of the form; the form resumes after rules answer them.
@@ -129,8 +129,14 @@ def _is_digression(message: Message) -> bool:
 
 
 def _take_category(slots, message, out) -> None:
-    if message.intent.startswith("complain_") and not slots.get("complaint_category"):
-        out.set(complaint_category=message.intent[len("complain_"):])
+    """The first complaint intent names the category; a vague first line ("你们这什么破杯子",
+    complain_other) gives way to the first specific one that follows."""
+    if not message.intent.startswith("complain_"):
+        return
+    category = message.intent[len("complain_"):]
+    category = CATEGORY_OF.get(INTENT_KINDS.get(message.intent), category)  # complain_safety → quality
+    if not slots.get("complaint_category") or (slots.get("complaint_category") == "other" and category != "other"):
+        out.set(complaint_category=category)
 
 
 def _take_facts(slots, message, out) -> None:

@@ -111,6 +111,8 @@
     name = name || "";
     if (state.agent === name) return;
     state.agent = name;
+    // a person answering is news the last view (perhaps "waiting") cannot have had yet
+    state.handoff = { state: "served", agent: name };
     ui.messages.appendChild(element("div", "line system joined", "客服" + (name ? " " + name + " " : "") + "已接入，为您服务"));
     setStatus();
   }
