@@ -17,6 +17,8 @@ ORDER_STATUS_NAMES = {
     "paid": "已付款、待发货", "shipped": "已发货", "in_transit": "运输中", "delivered": "已签收",
     "lost": "物流异常", "returned": "已退回", "refunded": "已退款",
 }
+# complaints about goods the customer holds: "已签收" is a plain fact to them
+HAS_THE_GOODS = ("quality", "wrong_item")
 RESTATE_LIMIT = 60
 logger = logging.getLogger(__name__)
 
@@ -220,7 +222,8 @@ def restatement(slots: Dict[str, Any], order_status, asked: int = 0) -> str:
     if order_status == "delivered" and slots.get("complaint_category") == "delivery":
         # the customer says it never came: our record is what needs checking, not them
         parts.append("系统里这单被标成了已签收，和您说的对不上，这正是我们要查清楚的。")
-    elif order_status:
+    elif order_status and not (order_status == "delivered" and slots.get("complaint_category") not in HAS_THE_GOODS):
+        # "已签收" said to someone who may not have the goods reads as doubting them
         parts.append(f"我这边查到这个订单目前显示{ORDER_STATUS_NAMES.get(order_status, order_status)}。")
     parts.append("我这样理解对吗？")
     return "".join(parts)

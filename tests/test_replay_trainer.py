@@ -139,14 +139,21 @@ def test_the_report_skips_and_counts_broken_conversations(replay, tracker_db):
 # --- through the desk -------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def desk(kefu_env, tracker_db, tmp_path_factory):
+def trainer_env(kefu_env, tracker_db, tmp_path_factory):
+    """The stored conversations above, and a database of the module's own: the review
+    queue starts empty whatever other tests approved."""
     review_dir = tmp_path_factory.mktemp("review")
-    # a database of its own: the review queue starts empty whatever other tests approved
     database = f"sqlite:///{review_dir / 'kefu.db'}"
     subprocess.run([sys.executable, "-m", "kefu.store", "seed"], env=dict(kefu_env, KEFU_DB_URL=database),
                    cwd=ROOT, check=True, capture_output=True)
-    env = dict(kefu_env, KEFU_DB_URL=database, KEFU_TRACKER_DIALECT="sqlite", KEFU_TRACKER_DB=str(tracker_db["path"]),
-               KEFU_REPLAY_REVIEW_DIR=str(review_dir), KEFU_REPLAY_EXPORT_DIR=str(review_dir))
+    return dict(kefu_env, KEFU_DB_URL=database, KEFU_TRACKER_DIALECT="sqlite",
+                KEFU_TRACKER_DB=str(tracker_db["path"]),
+                KEFU_REPLAY_REVIEW_DIR=str(review_dir), KEFU_REPLAY_EXPORT_DIR=str(review_dir))
+
+
+@pytest.fixture(scope="module")
+def desk(trainer_env, tmp_path_factory):
+    env = trainer_env
     process = DeskProcess(env, "http://127.0.0.1:9", tmp_path_factory.mktemp("trainer_desk") / "desk.log")
     process.start()
     process.add_agent("t_trainer", PASSWORD, role="trainer")
@@ -290,31 +297,28 @@ def test_trainer_tools_need_a_login_and_a_csrf_token(desk, trainer):
 
 # --- the command --------------------------------------------------------------------------------
 
-def run_replay(kefu_env, tracker_db, *args):
-    import subprocess
-
-    env = dict(kefu_env, KEFU_TRACKER_DIALECT="sqlite", KEFU_TRACKER_DB=str(tracker_db["path"]))
+def run_replay(env, *args):
     return subprocess.run([sys.executable, "-m", "kefu.replay", *args], cwd=ROOT, env=env, text=True,
                           capture_output=True, timeout=300)
 
 
-def test_the_command_skips_broken_conversations_and_exports_the_queue(kefu_env, tracker_db, trainer, tmp_path):
+def test_the_command_skips_broken_conversations_and_exports_the_queue(trainer_env, trainer, tmp_path):
     from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader
 
-    listed = run_replay(kefu_env, tracker_db, "list")
+    listed = run_replay(trainer_env, "list")
     assert listed.returncode == 0 and tracker_db["good"] in listed.stdout
     assert listed.stderr.count("broken, skipped") == len(BROKEN) and PHONE not in listed.stdout
-    shown = run_replay(kefu_env, tracker_db, "show", "broken-json")
+    shown = run_replay(trainer_env, "show", "broken-json")
     assert shown.returncode == 3 and "JSON" in shown.stderr and "Traceback" not in shown.stderr
     form_post(trainer, "/trainer/review/add", {"id": tracker_db["xss"], "turn": "2", "intent_2": "thank"})
-    queue = run_replay(kefu_env, tracker_db, "review", "--status", "pending")
+    queue = run_replay(trainer_env, "review", "--status", "pending")
     assert queue.returncode == 0 and "\tthank\t好的谢谢" in queue.stdout
     approved = form_post(trainer, "/trainer/review/add", {"id": tracker_db["old"], "turn": "1",
                                                           "intent_1": "complain_delivery"})
     example = approved.url.split("added=")[1]
     form_post(trainer, "/trainer/review/decide", {"example": example, "decision": "approved"})
     out = tmp_path / "review.yml"
-    exported = run_replay(kefu_env, tracker_db, "review", "--export", str(out))
+    exported = run_replay(trainer_env, "review", "--export", str(out))
     assert exported.returncode == 0, exported.stderr
     examples = RasaYAMLReader().reads(out.read_text(encoding="utf-8")).training_examples
     assert examples and "好的谢谢" not in {m.get("text") for m in examples}  # pending: not exported
