@@ -12,7 +12,8 @@ WEBCHAT_JS := kefu/webchat/node_modules/.installed
 run: setup train
 	bash scripts/run.sh
 
-test: setup train lint
+# haproxy: the cluster fault test puts Debian's HAProxy in front of two replicas.
+test: setup haproxy train lint
 	$(ENV) $(PY) -m pytest -q tests
 	$(MAKE) test-stories
 

@@ -2,15 +2,12 @@
 KEFU_RASA_PATCHES=off) with the same model, action server and credentials.
 
 The patches must only make Rasa faster (and apologise for a dead action server): the
-complete complaints of tests/test_conversation_e2e.py and the stories of
-tests/test_stories.yml (`rasa test core`, which never loads kefu.patches) must pass
-without them too."""
-import subprocess
-
+complete complaints of tests/test_conversation_e2e.py must pass without them too. The
+stories already run on plain Rasa: `make test-stories` is `rasa test core`, which never
+loads kefu.patches, so they are not run a second time here."""
 import pytest
 
 from tests import test_conversation_e2e as e2e
-from tests.conftest import MODEL, ROOT, VENV_BIN
 from tests.rasa_process import KEFU_SERVER, PLAIN_RASA, Pair
 
 SERVERS = {"rasa run": (PLAIN_RASA, {}), "patches off": (KEFU_SERVER, {"KEFU_RASA_PATCHES": "off"})}
@@ -40,13 +37,3 @@ def test_complete_complaint_without_patches(plain, kefu_env, category, messages)
 
 def test_every_message_and_reply_is_stored_once_without_patches(plain):
     e2e.test_every_message_and_reply_is_stored_once(plain.servers)
-
-
-def test_stories_pass_on_plain_rasa(plain, tmp_path):
-    if plain.rasa_command is not PLAIN_RASA:
-        pytest.skip("the stories run once, on plain rasa (rasa test core never loads kefu.patches)")
-    result = subprocess.run(
-        [str(VENV_BIN / "rasa"), "test", "core", "--model", str(MODEL), "--stories", "tests/test_stories.yml",
-         "--endpoints", "endpoints.yml", "--fail-on-prediction-errors", "--out", str(tmp_path / "results")],
-        cwd=ROOT, env=plain.env, capture_output=True, text=True, timeout=1200)
-    assert result.returncode == 0, (result.stdout + result.stderr)[-5000:]

@@ -302,7 +302,7 @@ def run_replay(env, *args):
                           capture_output=True, timeout=300)
 
 
-def test_the_command_skips_broken_conversations_and_exports_the_queue(trainer_env, trainer, tmp_path):
+def test_the_command_skips_broken_conversations_and_exports_the_queue(trainer_env, trainer, tracker_db, tmp_path):
     from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader
 
     listed = run_replay(trainer_env, "list")
