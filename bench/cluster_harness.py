@@ -39,6 +39,9 @@ from kefu.wait import answers, free_port  # noqa: E402
 PG_BIN = Path(os.environ.get("KEFU_PG_BIN", "/usr/local/bin"))
 APOLOGY = "请稍后再试"
 ANSWER_BUDGET = 5.0  # seconds: a reply or the apology, within this
+# The balancer's Chinese "请稍后再试" (deploy/busy.json) keeps the status it stands in
+# for: 502/503 when no replica can take the message, 504 past 4.5 s.
+BUSY_STATUSES = (502, 503, 504)
 
 
 def _run(cmd: List[str], **kwargs) -> subprocess.CompletedProcess:
@@ -297,7 +300,7 @@ class Customers:
         record.seconds = time.monotonic() - start
         texts = " ".join(str(item.get("text") or "") for item in body if isinstance(item, dict)) \
             if isinstance(body, list) else ""
-        if status == 503 and APOLOGY in texts:
+        if status in BUSY_STATUSES and APOLOGY in texts:
             record.outcome = "apology"
         elif status != 200:
             record.outcome = f"error:http {status}"

@@ -89,7 +89,8 @@ async def _faults(cluster, customers, recovery: dict) -> None:
         restarted = time.monotonic() - start
 
         def probe() -> bool:  # a fresh conversation is answered normally again
-            return _answered(cluster.url, f"probe-{name}-{time.monotonic()}")
+            # (a sender id is [A-Za-z0-9_.:@-]: "postgresql restart" would be refused)
+            return _answered(cluster.url, f"probe-{name.split()[0]}-{time.monotonic_ns()}")
         recovery[name] = {"restart_s": restarted,
                           "answering_after_s": restarted + await _until(probe, 60)}
 

@@ -340,3 +340,22 @@ def test_customer_typing_reaches_the_case(desk, people, db_url):
 
 def test_events_need_a_login(desk):
     assert requests.get(desk.url + "/api/events", timeout=10).status_code == 401
+
+
+def test_a_stop_ends_open_event_streams_at_once(kefu_env, db_url, tmp_path):
+    """Without ending its streams, a stopped desk waits out aiohttp's minute of grace
+    for pages that never hang up (supervisord would kill it first)."""
+    import subprocess
+
+    own = DeskProcess(kefu_env, "http://127.0.0.1:9", tmp_path / "desk.log").start()
+    try:
+        own.add_agent("r_stop", PASSWORD)
+        stream = own.login("r_stop", PASSWORD).http.get(own.url + "/api/events", stream=True, timeout=30)
+        assert stream.status_code == 200 and next(stream.iter_lines(decode_unicode=True)) == "retry: 2000"
+        own.process.terminate()
+        try:
+            own.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pytest.fail("the desk still runs 10 s after SIGTERM with one event stream open")
+    finally:
+        own.stop()

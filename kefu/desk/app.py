@@ -40,6 +40,7 @@ RASA = web.AppKey("rasa", RasaApi)
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
 THROTTLE = web.AppKey("throttle", LoginThrottle)
 HUB = web.AppKey("hub", events.Hub)
+LONG_TASKS = web.AppKey("long_tasks", set)  # background loops and open event streams
 MAX_BODY = 64 * 1024
 MAX_SENDER = 128
 
@@ -86,9 +87,11 @@ def make_app(rasa: Optional[RasaApi] = None, retry: bool = True) -> web.Applicat
     app.router.add_static("/static/", HERE / "static")
     replay_web.setup(app)  # the trainers' pages: /trainer/… (kefu.replay.web)
     app.on_startup.append(_warm_guard)
-    app.cleanup_ctx.append(_run_hub)
+    app[LONG_TASKS] = set()
+    app.on_startup.append(_run_hub)
     if retry:
-        app.cleanup_ctx.append(_retry_pending_replies)
+        app.on_startup.append(_retry_pending_replies)
+    app.on_shutdown.append(_end_long_tasks)
     app.on_cleanup.append(_close_rasa)
     return app
 
@@ -98,16 +101,20 @@ async def _warm_guard(app: web.Application) -> None:
     asyncio.get_running_loop().run_in_executor(None, guard_findings, "您好，请问有什么可以帮您？", {})
 
 
-async def _retry_pending_replies(app: web.Application):
-    task = asyncio.create_task(delivery.retry_pending(app[RASA]))
-    yield
-    task.cancel()
+async def _retry_pending_replies(app: web.Application) -> None:
+    app[LONG_TASKS].add(asyncio.create_task(delivery.retry_pending(app[RASA])))
 
 
-async def _run_hub(app: web.Application):
-    task = asyncio.create_task(app[HUB].run())
-    yield
-    task.cancel()
+async def _run_hub(app: web.Application) -> None:
+    app[LONG_TASKS].add(asyncio.create_task(app[HUB].run()))
+
+
+async def _end_long_tasks(app: web.Application) -> None:
+    """On a stop aiohttp waits up to a minute for every task to finish before cleanup;
+    loops and event streams never finish by themselves, so they end here. The pages'
+    EventSource reconnects to whoever serves next."""
+    for task in list(app[LONG_TASKS]):
+        task.cancel()
 
 
 async def _close_rasa(app: web.Application) -> None:
@@ -470,6 +477,8 @@ async def api_events(request: web.Request) -> web.StreamResponse:
     await response.write(b"retry: 2000\n\n")
     token = request.cookies.get(auth.SESSION_COOKIE)
     kept_alive = asyncio.get_running_loop().time()
+    long_tasks = request.app[LONG_TASKS]
+    long_tasks.add(asyncio.current_task())
     try:
         while True:
             known = hub.newest
@@ -491,6 +500,8 @@ async def api_events(request: web.Request) -> web.StreamResponse:
                 await response.write(b": ping\n\n")
     except (ConnectionResetError, ConnectionError):
         pass
+    finally:
+        long_tasks.discard(asyncio.current_task())
     return response
 
 
