@@ -160,13 +160,15 @@ def feature_doc(nlp, text: str, words: Optional[List[str]] = None):
 
 
 def emotion_doc(nlp, text: str, words: Optional[List[str]] = None):
-    """``feature_doc`` plus one token per lexicon hit (see kefu.emotion.lexicon)."""
+    """``feature_doc`` plus one token per lexicon hit and one for snownlp's polarity
+    (see kefu.emotion.lexicon)."""
     from spacy.tokens import Doc
 
     if words is None:
         words = _tokenize(nlp, text)[0]
     doc = feature_doc(nlp, text, words)
-    return Doc(nlp.vocab, words=[token.text for token in doc] + lexicon.lexicon_tokens(words))
+    extra = lexicon.lexicon_tokens(words) + lexicon.polarity_tokens(words)
+    return Doc(nlp.vocab, words=[token.text for token in doc] + extra)
 
 
 def _clip(text: str) -> str:
