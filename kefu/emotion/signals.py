@@ -58,7 +58,9 @@ FEELING_WORDS = {
     "satisfied": ("谢谢", "感谢", "满意", "点赞", "好评", "辛苦了", "给力", "靠谱", "thank", "great"),
 }
 # Bag-of-words cannot see negation: 不满意 shares 满意 with 很满意.
-NEGATED_PRAISE = re.compile(r"(不|没|没有|别)(太|怎么|是很|很|那么)?(满意|好评|开心|高兴|爽|靠谱|专业|给力)")
+# Review words too (好吃, 礼貌): 不好吃 and 没有礼貌 are complaints, and each shares a word with praise.
+NEGATED_PRAISE = re.compile(r"(不|没|没有|别)(太|怎么|是很|很|那么|够|算)?(满意|好评|开心|高兴|爽|靠谱|专业|给力|"
+                            r"好吃|好喝|好用|好看|新鲜|礼貌|热情|划算|值)")
 REPEATED_PUNCT = re.compile(r"[!！]{2,}|[?？]{2,}|[!！?？]{3,}")
 # Shouting in Latin capitals; common acronyms are not shouting.
 CAPS_WORD = re.compile(r"(?<![A-Za-z0-9])[A-Z]{3,}(?![A-Za-z0-9])")
