@@ -116,3 +116,16 @@ def test_half_and_full_width_texts_get_the_same_emotion():
     model = load_default()
     assert model.predict("等了三天还没到,到底怎么回事?!") == model.predict("等了三天还没到，到底怎么回事？！")
     assert model.predict("@某某客服 谢谢,已经好了") == model.predict("@客服 谢谢，已经好了")
+
+
+# -- signals added for real text ------------------------------------------------------------------
+
+
+def test_signals_for_real_text():
+    from kefu.emotion.signals import detect
+
+    assert detect("酱太咸了，一点都不好吃").negated_praise
+    assert detect("配送员没有礼貌").negated_praise
+    assert "anxious" in detect("手机开不了机，求助！怎么办").feelings
+    assert "anxious" in detect("昨晚做了个噩梦，吓死我了").feelings
+    assert detect("卧槽，又扣钱").insult and detect("特么的，又坏了").insult

@@ -34,6 +34,8 @@ INSULTS = (
     "垃圾", "骗子", "废物", "傻逼", "煞笔", "sb", "妈的", "tmd", "他妈", "滚", "狗屁",
     "有病", "脑子进水", "眼瞎", "无耻", "黑店", "黑心", "恶心", "放屁", "你妹", "死了吗",
     "缺德", "不要脸", "混蛋", "王八", "畜生", "强盗", "嘴脸", "讹人",
+    # swearing of real posts, unambiguous in a customer's message
+    "特么", "尼玛", "卧槽", "我靠", "日了狗", "劳资", "老子", "fuck", "艹",
 )
 # Kept to unambiguous markers; "你们真棒" can be sincere, the classifier decides those.
 SARCASM = (
