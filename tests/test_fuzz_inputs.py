@@ -261,7 +261,9 @@ def test_fuzz_socketio(servers, log):
     async def connected(session_id: str):
         client = socketio.AsyncClient(reconnection=False)
         client.on("bot_uttered", lambda data: received.update(["refused" if data.get("refused") else "answer"]))
-        await client.connect(servers.rasa_url, socketio_path="/socket.io", transports=["polling"])
+        # a browser waits longer than the client's default second for the namespace
+        await client.connect(servers.rasa_url, socketio_path="/socket.io", transports=["polling"],
+                             wait_timeout=10)
         await client.emit("session_request", {"session_id": session_id})
         return client
 
