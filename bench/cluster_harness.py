@@ -285,10 +285,11 @@ class Customers:
                     body = json.loads(await response.read() or b"[]")
                     status = response.status
                 break
-            except aiohttp.ServerDisconnectedError as error:
-                # A kept-alive connection closed before any byte of an answer: sent
-                # again once on a new connection, as browsers do. Counted, and the
-                # storage check would show a message stored twice.
+            except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as error:
+                # A kept-alive connection closed before any byte of an answer (also while
+                # the body was still being written): sent again once on a new connection,
+                # as browsers do. Counted, and the storage check would show a message
+                # stored twice.
                 if attempt == 2:
                     record.outcome = f"error:{type(error).__name__} {error}"
                     record.seconds = time.monotonic() - start

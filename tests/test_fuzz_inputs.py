@@ -145,7 +145,8 @@ CRASH_MARKS = ("Exception occurred while handling uri",  # Sanic: an unhandled e
                "post request handler error", "Exception in handler",  # Engine.IO / Socket.IO
                "Encountered an exception while running action",  # Rasa's processor
                "REST message of",  # kefu.channels.rest: the bot failed on a message
-               "The bot failed on WeChat message")  # kefu.channels.wechat
+               "The bot failed on WeChat message",  # kefu.channels.wechat
+               "The bot failed on web chat message")  # kefu.webchat.channel
 
 
 def tracebacks(log: Path) -> int:

@@ -14,7 +14,7 @@ import socketio
 
 from kefu.channels import public_input
 from kefu.channels.public_input import TEXTS, Refused
-from kefu.channels.rest import ADDRESS_KEY, FAILURE_TEXT, RestInput
+from kefu.channels.rest import ADDRESS_KEY, BUSY_TEXT, FAILURE_TEXT, RestInput
 from kefu.channels.wechat import WeChatInput
 from kefu.channels.wechat_config import WeChatConfig
 from kefu.guard import check
@@ -173,6 +173,20 @@ def test_rest_apologises_when_the_bot_fails():
     assert check(FAILURE_TEXT) == []
 
 
+def test_rest_asks_again_when_the_conversation_stays_locked():
+    from rasa.core.lock_store import LockError
+
+    def locked(text):
+        raise LockError("busy")
+
+    async def scenario():
+        async with serving([RestInput()], FakeBot(locked)) as base:
+            return await post_all(base, {"x": b'{"sender": "flood-1", "message": "hi"}'})
+
+    status, text = run(scenario())["x"]
+    assert status == 200 and json.loads(text)[0]["text"] == BUSY_TEXT
+
+
 # ------------------------------------------------------------------------ web chat
 
 def webchat_channel() -> WebChatInput:
@@ -212,6 +226,24 @@ def test_webchat_refuses_malformed_messages_and_passes_good_ones():
     assert len(refused) == len(bad)
     assert all(400 <= r["refused"] < 500 and check(r["text"]) == [] for r in refused)
     assert [(call.sender_id, call.text) for call in bot.calls] == [(session, "你好")]
+
+
+def test_webchat_answers_when_the_bot_fails_or_the_conversation_stays_locked():
+    from rasa.core.lock_store import LockError
+
+    def fail(text):
+        raise LockError("busy") if text == "刷屏" else RuntimeError("boom")
+
+    session = uuid.uuid4().hex
+
+    async def scenario():
+        async with serving([webchat_channel()], FakeBot(fail)) as base:
+            return await webchat_exchange(base, [{"message": "刷屏", "session_id": session},
+                                                 {"message": "你好", "session_id": session}])
+
+    received = run(scenario())
+    assert [r["text"] for r in received] == [BUSY_TEXT, FAILURE_TEXT]
+    assert check(BUSY_TEXT) == [] and not any(r.get("refused") for r in received)
 
 
 # -------------------------------------------------------------------------- WeChat

@@ -19,6 +19,7 @@ from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput as RasasRestInput
+from rasa.core.lock_store import LockError
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -30,6 +31,9 @@ logger = logging.getLogger(__name__)
 ADDRESS_KEY = "kefu_address"
 # What the customer reads when the bot itself failed on their message.
 FAILURE_TEXT = "抱歉，系统刚才出了点问题，您这条消息没能处理好。请稍后再发一次，或者回复“转人工”。"
+# … and when Rasa gave up waiting for the same conversation's earlier messages (a flood):
+# this one was not taken, so the customer sends it again.
+BUSY_TEXT = "前面几条消息还在处理，这一条没能接上。麻烦您稍等几秒再发一次，我们接着处理。"
 
 
 def refusal(refused: Refused) -> HTTPResponse:
@@ -87,6 +91,10 @@ class RestInput(RasasRestInput):
             await on_new_message(message)
         except asyncio.CancelledError:
             logger.error("REST message of %s timed out", message.sender_id)
+        except LockError:  # still busy with this conversation's earlier messages
+            logger.warning("REST: a message of %s not taken: its conversation stayed locked", message.sender_id)
+            if not collector.messages:
+                return [{"recipient_id": message.sender_id, "text": BUSY_TEXT}]
         except Exception:
             logger.exception("REST message of %s failed", message.sender_id)
             if not collector.messages:

@@ -36,10 +36,11 @@ from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
+from rasa.core.lock_store import LockError
 
 from kefu.channels import public_input
 from kefu.channels.public_input import Refused
-from kefu.channels.rest import clean_metadata
+from kefu.channels.rest import BUSY_TEXT, FAILURE_TEXT, clean_metadata
 from kefu.handoff.transcript import AGENT_MARK
 from kefu.settings import settings
 from kefu.webchat.history import valid_session_id
@@ -89,7 +90,17 @@ class WebChatInput(SocketIOInput):
             await self.sio.emit(self.bot_message_evt, {"text": refused.message, "refused": refused.status},
                                 room=sid, namespace=self.namespace)
             return
-        await self._on_new_message(message)
+        try:
+            await self._on_new_message(message)
+        except LockError:  # still busy with this conversation's earlier messages
+            logger.warning("web chat message of %s not taken: its conversation stayed locked", message.sender_id)
+            await self._tell(sid, BUSY_TEXT)
+        except Exception:  # a socket.io task must not die silently, leaving the customer unanswered
+            logger.exception("The bot failed on web chat message of %s", message.sender_id)
+            await self._tell(sid, FAILURE_TEXT)
+
+    async def _tell(self, sid: Text, text: Text) -> None:
+        await self.sio.emit(self.bot_message_evt, {"text": text}, room=sid, namespace=self.namespace)
 
     def read(self, sid: Text, data: Any) -> UserMessage:
         """The customer's message in a ``user_uttered`` event, or :class:`Refused`."""
