@@ -246,6 +246,30 @@ def test_webchat_answers_when_the_bot_fails_or_the_conversation_stays_locked():
     assert check(BUSY_TEXT) == [] and not any(r.get("refused") for r in received)
 
 
+def test_a_post_to_a_socketio_session_closed_meanwhile_is_a_400():
+    """Engine.IO raises KeyError when a POST names a session that closed a moment before."""
+    from kefu.webchat.channel import CLOSED_SESSION_TEXT
+
+    channel = webchat_channel()
+
+    async def scenario():
+        async with serving([channel], FakeBot()) as base:
+            client = socketio.AsyncClient(reconnection=False)
+            await client.connect(base, socketio_path="/socket.io", transports=["polling"])
+            sid = client.eio.sid
+            channel.sio.eio.sockets[sid].closed = True  # the race: still listed, already closed
+            async with aiohttp.ClientSession() as session:
+                async with session.post(f"{base}/socket.io/", params={"EIO": "4", "transport": "polling",
+                                                                      "sid": sid}, data=b"42[]") as answer:
+                    status, body = answer.status, await answer.json()
+            await client.disconnect()
+            return status, body
+
+    status, body = run(scenario())
+    assert status == 400 and body["message"] == CLOSED_SESSION_TEXT
+    assert check(CLOSED_SESSION_TEXT) == []
+
+
 # -------------------------------------------------------------------------- WeChat
 
 TOKEN, APP_ID = "abuse_test_token", "wx1234567890abcdef"

@@ -29,6 +29,7 @@ In credentials.yml::
       bot_message_evt: bot_uttered
       session_persistence: true
 """
+import functools
 import inspect
 import logging
 import uuid
@@ -37,6 +38,7 @@ from typing import Any, Awaitable, Callable, Dict, Optional, Text
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from rasa.core.lock_store import LockError
+from sanic import response
 
 from kefu.channels import public_input
 from kefu.channels.public_input import Refused
@@ -47,6 +49,7 @@ from kefu.webchat.history import valid_session_id
 
 VISIBLE_KEYS = ("kefu_from", "agent")
 logger = logging.getLogger(__name__)
+CLOSED_SESSION_TEXT = "连接刚刚断开了，页面会自动重新连接，请稍后再发送。"
 
 
 def customer_marks(message_kwargs: Dict[Text, Any]) -> Dict[Text, Any]:
@@ -80,6 +83,7 @@ class WebChatInput(SocketIOInput):
         self.sio.on("session_request", namespace=self.namespace)(self.session_request)
         self._on_new_message = on_new_message
         self.sio.on(self.user_message_evt, namespace=self.namespace)(self.handle_message)
+        refuse_closed_sessions(self.sio.eio)  # before the blueprint attaches its route
         return blueprint
 
     async def handle_message(self, sid: Text, data: Any = None, *_extra: Any) -> None:
@@ -149,6 +153,23 @@ class WebChatInput(SocketIOInput):
     def get_output_channel(self) -> Optional[OutputChannel]:
         stock = super().get_output_channel()
         return WebChatOutput(self.sio, self.bot_message_evt) if stock else None
+
+
+def refuse_closed_sessions(eio) -> None:
+    """Engine.IO (4.x) raises KeyError for a POST to a session closed a moment before,
+    which Sanic would answer with 500: answer 400 instead; the page's client reconnects.
+    The route takes ``eio.handle_request`` when the blueprint is registered."""
+    original = eio.handle_request
+
+    @functools.wraps(original)
+    async def handle_request(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return await original(*args, **kwargs)
+        except KeyError as error:
+            logger.info("socket.io request for a closed session: %s", error)
+            return response.json({"error": "session_closed", "message": CLOSED_SESSION_TEXT}, status=400)
+
+    eio.handle_request = handle_request
 
 
 def share_rooms_across_replicas(sio, url: Optional[str] = None) -> None:
