@@ -11,6 +11,7 @@ import uuid
 import aiohttp
 import pytest
 import socketio
+from rasa.core.lock_store import LockError
 
 from kefu.channels import public_input
 from kefu.channels.public_input import TEXTS, Refused
@@ -160,31 +161,19 @@ def test_rest_answers_429_in_chinese_beyond_the_sender_limit(monkeypatch):
     assert [call.text for call in bot.calls] == ["第0条", "第1条"]
 
 
-def test_rest_apologises_when_the_bot_fails():
-    def crash(text):
-        raise RuntimeError("boom")
+@pytest.mark.parametrize("error, answer", [(RuntimeError("boom"), FAILURE_TEXT), (LockError("busy"), BUSY_TEXT)],
+                         ids=["the bot fails", "the conversation stays locked"])
+def test_rest_answers_when_the_bot_cannot_take_the_message(error, answer):
+    def fail(text):
+        raise error
 
     async def scenario():
-        async with serving([RestInput()], FakeBot(crash)) as base:
+        async with serving([RestInput()], FakeBot(fail)) as base:
             return await post_all(base, {"x": b'{"sender": "crash-1", "message": "hi"}'})
 
     status, text = run(scenario())["x"]
-    assert status == 200 and json.loads(text)[0]["text"] == FAILURE_TEXT
-    assert check(FAILURE_TEXT) == []
-
-
-def test_rest_asks_again_when_the_conversation_stays_locked():
-    from rasa.core.lock_store import LockError
-
-    def locked(text):
-        raise LockError("busy")
-
-    async def scenario():
-        async with serving([RestInput()], FakeBot(locked)) as base:
-            return await post_all(base, {"x": b'{"sender": "flood-1", "message": "hi"}'})
-
-    status, text = run(scenario())["x"]
-    assert status == 200 and json.loads(text)[0]["text"] == BUSY_TEXT
+    assert status == 200 and json.loads(text)[0]["text"] == answer
+    assert check(answer) == []
 
 
 # ------------------------------------------------------------------------ web chat
@@ -229,8 +218,6 @@ def test_webchat_refuses_malformed_messages_and_passes_good_ones():
 
 
 def test_webchat_answers_when_the_bot_fails_or_the_conversation_stays_locked():
-    from rasa.core.lock_store import LockError
-
     def fail(text):
         raise LockError("busy") if text == "刷屏" else RuntimeError("boom")
 

@@ -91,8 +91,7 @@ class WebChatInput(SocketIOInput):
             message = self.read(sid, data)
         except Refused as refused:
             logger.info("web chat refused a message: %s", refused)
-            await self.sio.emit(self.bot_message_evt, {"text": refused.message, "refused": refused.status},
-                                room=sid, namespace=self.namespace)
+            await self._tell(sid, refused.message, refused=refused.status)
             return
         try:
             await self._on_new_message(message)
@@ -103,8 +102,9 @@ class WebChatInput(SocketIOInput):
             logger.exception("The bot failed on web chat message of %s", message.sender_id)
             await self._tell(sid, FAILURE_TEXT)
 
-    async def _tell(self, sid: Text, text: Text) -> None:
-        await self.sio.emit(self.bot_message_evt, {"text": text}, room=sid, namespace=self.namespace)
+    async def _tell(self, sid: Text, text: Text, **marks: Any) -> None:
+        """A line from the channel itself (a refusal or an apology), not from the bot."""
+        await self.sio.emit(self.bot_message_evt, {"text": text, **marks}, room=sid, namespace=self.namespace)
 
     def read(self, sid: Text, data: Any) -> UserMessage:
         """The customer's message in a ``user_uttered`` event, or :class:`Refused`."""
