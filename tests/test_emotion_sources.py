@@ -201,3 +201,4 @@ def test_valence_gate_moves_the_label_only_when_the_valence_model_is_sure(scores
     from kefu.emotion.valence import gate
 
     assert gate(scores, negative) == expected
+    assert gate(scores, negative, emoji=True) == max(scores, key=scores.get)  # an emoji says it plainly

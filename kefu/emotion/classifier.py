@@ -279,7 +279,7 @@ class EmotionModel:
         chinese = bool(CJK.search(clipped))
         scores = emotion_signals.adjust_scores(_trust(doc.cats, coverage, chinese), found)
         negative = self.valence.negative_probability([token.text for token in doc])
-        label = emotion_valence.gate(scores, negative)
+        label = emotion_valence.gate(scores, negative, emoji=found.any_emoji)
         return {
             "label": label,
             "intensity": emotion_signals.intensity(label, scores[label], found),

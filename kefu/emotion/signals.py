@@ -93,6 +93,10 @@ class Signals:
     names: List[str] = field(default_factory=list)
 
     @property
+    def any_emoji(self) -> bool:
+        return self.angry_emoji or self.sad_emoji or self.worry_emoji or self.happy_emoji
+
+    @property
     def any_anger_cue(self) -> bool:
         return self.threat or self.insult or self.sarcasm or self.angry_emoji
 

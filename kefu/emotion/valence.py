@@ -83,13 +83,17 @@ class ValenceModel:
         return cls({term: tuple(pair) for term, pair in data["terms"].items()}, data["intercept"])
 
 
-def gate(scores: Dict[str, float], negative_probability: float) -> str:
+def gate(scores: Dict[str, float], negative_probability: float, emoji: bool = False) -> str:
     """The emotion label, moved to the other side when the valence model is confident.
 
     A confidently negative message gets the strongest negative emotion; a confidently
-    not-negative one the stronger of neutral and satisfied.
+    not-negative one the stronger of neutral and satisfied. A message with an emotion
+    emoji keeps its label: the reviews this model learned from hold hardly any emoji, and
+    the emotion model reads them through hand-written signals (kefu.emotion.signals).
     """
     label = max(LABELS, key=scores.get)
+    if emoji:
+        return label
     if negative_probability >= CONFIDENT and label not in NEGATIVE_LABELS:
         return max(_NEGATIVE, key=scores.get)
     if negative_probability <= 1 - CONFIDENT and label in NEGATIVE_LABELS:
