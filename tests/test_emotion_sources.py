@@ -202,3 +202,19 @@ def test_valence_gate_moves_the_label_only_when_the_valence_model_is_sure(scores
 
     assert gate(scores, negative) == expected
     assert gate(scores, negative, emoji=True) == max(scores, key=scores.get)  # an emoji says it plainly
+
+
+@pytest.mark.parametrize("text, named", [
+    ("我很担心快递丢了", ("anxious",)),
+    ("不着急，你们慢慢查", ()),
+    ("别担心，我就是问问", ()),
+    ("我没生气，就是想问问", ()),
+    ("退款怎么办理", ()),
+    ("东西丢了怎么办", ("anxious",)),
+    ("麻烦尽快处理，谢谢", ()),  # a courtesy, not a feeling
+    ("非常感谢，很满意", ("satisfied",)),
+])
+def test_named_feelings_skip_negated_ones_and_courtesies(text, named):
+    from kefu.emotion.signals import detect
+
+    assert detect(text).feelings == named

@@ -59,12 +59,17 @@ FEELING_WORDS = {
                 "吓死", "吓人", "可怕", "恐怖", "噩梦", "心慌", "求救", "求助", "救命", "怎么办", "求解"),
     "disappointed": ("失望", "难过", "伤心", "心凉", "寒心", "遗憾", "可惜", "失落", "心累", "不买了",
                      "白高兴", "白期待", "disappointed", "sad"),
-    "satisfied": ("谢谢", "感谢", "满意", "点赞", "好评", "辛苦了", "给力", "靠谱", "thank", "great"),
+    # not 谢谢: customers end complaints with it ("麻烦尽快处理，谢谢"); the classifier weighs it in context
+    "satisfied": ("感谢", "满意", "点赞", "好评", "辛苦了", "给力", "靠谱", "thank", "great"),
 }
 # Bag-of-words cannot see negation: 不满意 shares 满意 with 很满意.
 # Review words too (好吃, 礼貌): 不好吃 and 没有礼貌 are complaints, and each shares a word with praise.
 NEGATED_PRAISE = re.compile(r"(不|没|没有|别)(太|怎么|是很|很|那么|够|算)?(满意|好评|开心|高兴|爽|靠谱|专业|给力|"
                             r"好吃|好喝|好用|好看|新鲜|礼貌|热情|划算|值)")
+# Spans that look like a feeling word and name none: a feeling said not to be there (不着急, 别担心,
+# 不用怕, 没生气), and 怎么办 inside 怎么办理.
+NOT_A_FEELING = re.compile(r"(不|别|没|没有|不用|无需|不必)(太|那么|很|怎么|是很)?(着急|担心|紧张|害怕|怕|慌|生气|失望|难过)"
+                           r"|怎么办(理|手续)")
 REPEATED_PUNCT = re.compile(r"[!！]{2,}|[?？]{2,}|[!！?？]{3,}")
 # Shouting in Latin capitals; common acronyms are not shouting.
 CAPS_WORD = re.compile(r"(?<![A-Za-z0-9])[A-Z]{3,}(?![A-Za-z0-9])")
@@ -134,7 +139,7 @@ def detect(text: str) -> Signals:
 
 
 def _named_feelings(text: str, negated_praise: bool) -> tuple:
-    lowered = text.lower()
+    lowered = NOT_A_FEELING.sub(" ", text.lower())
     named = [label for label, words in FEELING_WORDS.items() if _count(lowered, words)]
     if negated_praise and "satisfied" in named:
         named.remove("satisfied")
@@ -174,7 +179,10 @@ def score_bonuses(signals: Signals) -> Dict[str, float]:
     return bonus
 
 
-FEELING_BONUS = 1.0
+# A feeling the customer names outweighs the classifier's guess about 20:1 (e^3): measured on
+# ../shared/realdev, 1.0 -> 3.0 raised Weibo 0.53 -> 0.56 and helpdesk 0.58 -> 0.60, and left our
+# own test split unchanged; above 3 nothing changed.
+FEELING_BONUS = 3.0
 
 
 def adjust_scores(scores: Mapping[str, float], signals: Signals) -> Dict[str, float]:
