@@ -11,8 +11,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from kefu.complaint import wording
 from kefu.handoff import escalations, waiting
 from kefu.store.db import local_now
+from kefu.store.orders import mask_phone
 
 RECENT_MESSAGES = 3
 
@@ -33,6 +35,11 @@ class AnswerWhileWaiting(Action):
         if not text.startswith("/"):  # a button press adds nothing to say
             waiting.keep_on_callback_ticket(case, text, now)
         waiting.escalate_if_angrier(case, tracker.slots, recent_customer_texts(tracker), now)
+        phone = waiting.take_callback_phone(case, text, now)
+        if phone:  # the number the hand-off asked for: confirm it now, whatever the interval
+            dispatcher.utter_message(text=wording.CALLBACK_PHONE_NOTED.format(
+                phone=mask_phone(phone), ticket_id=case["callback_ticket_id"]))
+            return [SlotSet("contact_phone", phone), SlotSet("waiting_ack_at", now.isoformat(timespec="seconds"))]
         if not waiting.due(tracker.get_slot("waiting_ack_at"), now):
             return []
         ack = waiting.acknowledge(case, now)

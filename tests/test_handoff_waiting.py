@@ -98,6 +98,34 @@ def test_the_action_speaks_only_while_paused_with_an_open_case(db):
     assert run_action(sdk_tracker("w-act", ["还在吗", "快点"], slots=mark)) == ([], [])
 
 
+def test_the_callback_number_is_confirmed_at_once_and_put_on_the_ticket(db):
+    ticket = tickets.create_ticket("quality", "充电器冒烟", tier="urgent")
+    open_case("w-phone", callback=ticket.id)
+    messages, events = run_action(sdk_tracker("w-phone", ["订单号DD20261120001"]))
+    assert [m["response"] for m in messages] == ["utter_waiting_ack_callback"]
+    mark = {"waiting_ack_at": events[0]["value"]}
+    # within the acknowledgement interval, yet the number the hand-off asked for is confirmed
+    messages, events = run_action(sdk_tracker("w-phone", ["订单号DD20261120001", "138 0000 0001"], slots=mark))
+    assert [m["text"] for m in messages] == [f"好的，专员会打138****0001给您回电，号码已经写进工单 {ticket.id}。"]
+    assert {"event": "slot", "name": "contact_phone", "value": "13800000001", "timestamp": None} in events
+    stored = tickets.get_ticket(ticket.id)
+    assert stored.phone == "13800000001"
+    assert [e.detail for e in stored.history if e.kind == "phone"] == ["138****0001"]  # the desk shows history
+    # a later message without a number is back to the interval
+    assert run_action(sdk_tracker("w-phone", ["好的"], slots=mark)) == ([], [])
+
+
+def test_a_number_to_a_queued_case_is_only_noted():
+    assert waiting.take_callback_phone({"id": 1, "callback_ticket_id": None}, "13800000001", NOW) is None
+
+
+def test_update_ticket_refuses_a_malformed_phone(db):
+    ticket = tickets.create_ticket("delivery", "快递没到")
+    with pytest.raises(ValueError):
+        tickets.update_ticket(ticket.id, phone="12345")
+    assert tickets.get_ticket(ticket.id).phone is None
+
+
 def test_every_waiting_text_passes_the_guard():
     from kefu.guard import check
     domain = Domain.load("domain.yml")

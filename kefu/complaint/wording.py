@@ -76,6 +76,8 @@ REASK: Dict[str, Sequence[str]] = {
 # an order number was the first thing the customer sent: ask once what happened
 ORDER_FIRST = "收到您的订单号了。这个订单遇到了什么问题？您跟我说说具体情况。"
 CALLBACK_PHONE = "安排专人回电需要一个方便接听的手机号，麻烦发给我。"
+# the customer sent the number a booked callback asked for (kefu.handoff.waiting)
+CALLBACK_PHONE_NOTED = "好的，专员会打{phone}给您回电，号码已经写进工单 {ticket_id}。"
 CHECK_OPENERS = ("跟您确认一下：", "我再跟您核对一遍：", "换个说法跟您确认：")
 REMEDY_PROMPTS = ("结合您的情况，我们可以这样为您处理，您看哪一种最合适：",
                   "这几种处理方式您看看，选一个最合适的就行：",
@@ -188,7 +190,8 @@ def all_texts() -> List[str]:
             texts.extend(lines)
     for lines in (REPEAT_APOLOGY, STALL_OFFERS, OFF_TOPIC, SARCASM_ACK, REMEDY_PROMPTS):
         texts.extend(lines)
-    texts.extend((OFF_TOPIC_OFFER, ORDER_FIRST, CALLBACK_PHONE))
+    texts.extend((OFF_TOPIC_OFFER, ORDER_FIRST, CALLBACK_PHONE,
+                  CALLBACK_PHONE_NOTED.format(phone="138****0001", ticket_id="T2026120600001")))
     texts.extend(CHECK_OPENERS[i] + "您反映的情况是「…」。我这样理解对吗？" for i in range(len(CHECK_OPENERS)))
     texts.extend(RISK_ACK.values())
     return texts

@@ -4,8 +4,8 @@ Rasa predicts nothing while a conversation is paused, so without this a customer
 who writes "还在吗？" meets silence.  Each message gets a short acknowledgement —
 the place in the queue, the agent who has the case, or the callback ticket the
 message was added to — at most once every ``ACK_INTERVAL`` so a customer who sends
-five lines in a row is not answered five times.  Anger that grows while waiting
-makes the case more urgent on the desk.
+five lines in a row is not answered five times; a phone number for the callback is
+confirmed at once.  Anger that grows while waiting makes the case more urgent on the desk.
 """
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Dict, Iterable, Mapping, Optional
 
+from kefu.complaint.facts import find_phone
 from kefu.handoff import escalations
 from kefu.handoff import priority as priorities
 from kefu.store import tickets
@@ -41,6 +42,16 @@ def keep_on_callback_ticket(case: Mapping[str, Any], customer_text: str, now: da
     calls back reads the ticket, not the chat."""
     if case.get("callback_ticket_id") and customer_text.strip():
         tickets.update_ticket(case["callback_ticket_id"], note=f"顾客补充：{customer_text[:500]}", now=now)
+
+
+def take_callback_phone(case: Mapping[str, Any], customer_text: str, now: datetime) -> Optional[str]:
+    """The mobile number in a message to a callback case, put on its ticket: the number
+    the person calling back dials (the hand-off asked for it)."""
+    phone = find_phone(customer_text)
+    if phone and case.get("callback_ticket_id"):
+        tickets.update_ticket(case["callback_ticket_id"], phone=phone, now=now)
+        return phone
+    return None
 
 
 def acknowledge(case: Mapping[str, Any], now: datetime) -> Acknowledgement:

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from kefu.store.db import local_now, session_scope
 from kefu.store.models import CATEGORIES, REMEDIES, TICKET_STATUSES, TIERS, Order, Ticket, TicketEvent
-from kefu.store.orders import normalize_order_id, normalize_phone
+from kefu.store.orders import mask_phone, normalize_order_id, normalize_phone
 
 TIER_HOURS = {"urgent": 2, "normal": 24, "complex": 168}
 TIER_PROMISE = {"urgent": "2小时内", "normal": "24小时内", "complex": "7天内"}
@@ -237,17 +237,19 @@ def tickets_for(order_id: Optional[str] = None, phone: Optional[str] = None,
 def update_ticket(ticket_id: str, *, status: Optional[str] = None,
                   satisfaction: Optional[int] = None, root_cause: Optional[str] = None,
                   owner: Optional[str] = None, note: Optional[str] = None,
-                  now: Optional[datetime] = None,
+                  phone: Optional[str] = None, now: Optional[datetime] = None,
                   engine: Optional[Engine] = None) -> TicketInfo:
     """Change a ticket and record each change as a history event.
 
     Raises :class:`TicketNotFound` for an unknown id and ValueError for a status
-    outside :data:`TICKET_STATUSES` or a satisfaction outside 1–5.
+    outside :data:`TICKET_STATUSES`, a satisfaction outside 1–5 or a malformed phone.
     """
     if status is not None:
         _check_choice("status", status, TICKET_STATUSES)
     if satisfaction is not None:
         satisfaction = _check_satisfaction(satisfaction)
+    if phone is not None:
+        phone = _check_phone(phone)
     at = now or local_now()
     with session_scope(engine) as session:
         ticket = _load(session, (ticket_id or "").strip().upper())
@@ -265,6 +267,9 @@ def update_ticket(ticket_id: str, *, status: Optional[str] = None,
         if owner and owner != ticket.owner:
             _record(ticket, at, "owner", f"{ticket.owner} → {owner}")
             ticket.owner = owner
+        if phone and phone != ticket.phone:
+            _record(ticket, at, "phone", mask_phone(phone))  # the history is shown on the desk
+            ticket.phone = phone
         if note:
             _record(ticket, at, "note", note)
         session.flush()
@@ -284,6 +289,13 @@ def _load(session: Session, ticket_id: str) -> Optional[Ticket]:
 def _check_choice(name: str, value, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
         raise ValueError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
+
+
+def _check_phone(value: str) -> str:
+    phone = normalize_phone(value)
+    if phone is None:
+        raise ValueError(f"not a mobile number: {mask_phone(value)}")
+    return phone
 
 
 def _check_satisfaction(value) -> int:
