@@ -34,17 +34,23 @@ class AnswerWhileWaiting(Action):
         text = (tracker.latest_message or {}).get("text") or ""
         if not text.startswith("/"):  # a button press adds nothing to say
             waiting.keep_on_callback_ticket(case, text, now)
-        waiting.escalate_if_angrier(case, tracker.slots, recent_customer_texts(tracker), now)
+        raised = waiting.escalate_if_angrier(case, tracker.slots, recent_customer_texts(tracker), now)
+        acked = [SlotSet("waiting_ack_at", now.isoformat(timespec="seconds"))]
         phone = waiting.take_callback_phone(case, text, now)
-        if phone:  # the number the hand-off asked for: confirm it now, whatever the interval
+        # Said at once, whatever the interval: the number the hand-off asked for, and
+        # that an angrier customer's case was made urgent (silence would read as ignoring them).
+        if phone:
             dispatcher.utter_message(text=wording.CALLBACK_PHONE_NOTED.format(
                 phone=mask_phone(phone), ticket_id=case["callback_ticket_id"]))
-            return [SlotSet("contact_phone", phone), SlotSet("waiting_ack_at", now.isoformat(timespec="seconds"))]
+            return [SlotSet("contact_phone", phone)] + acked
+        if raised:
+            dispatcher.utter_message(text=wording.WAITING_RAISED)
+            return acked
         if not waiting.due(tracker.get_slot("waiting_ack_at"), now):
             return []
         ack = waiting.acknowledge(case, now)
         dispatcher.utter_message(response=ack.response, **ack.values)
-        return [SlotSet("waiting_ack_at", now.isoformat(timespec="seconds"))]
+        return acked
 
 
 def recent_customer_texts(tracker: Tracker) -> List[str]:

@@ -13,6 +13,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.waiting import AnswerWhileWaiting
+from kefu.complaint import wording
 from kefu.handoff import agents, escalations, waiting
 from kefu.handoff.record import build_record
 from kefu.store import tickets
@@ -113,6 +114,18 @@ def test_the_callback_number_is_confirmed_at_once_and_put_on_the_ticket(db):
     assert [e.detail for e in stored.history if e.kind == "phone"] == ["138****0001"]  # the desk shows history
     # a later message without a number is back to the interval
     assert run_action(sdk_tracker("w-phone", ["好的"], slots=mark)) == ([], [])
+
+
+def test_a_case_made_urgent_while_waiting_is_said_so_at_once(db):
+    open_case("w-raise")
+    messages, events = run_action(sdk_tracker("w-raise", ["还要等多久"]))
+    mark = {"waiting_ack_at": events[0]["value"]}
+    assert run_action(sdk_tracker("w-raise", ["还要等多久", "好吧"], slots=mark)) == ([], [])
+    messages, _ = run_action(sdk_tracker("w-raise", ["还要等多久", "再不来我就打12315投诉你们"], slots=mark))
+    assert [m["text"] for m in messages] == [wording.WAITING_RAISED]
+    assert escalations.open_escalation_for("w-raise")["priority"] == "urgent"
+    # already urgent: the next threat within the interval raises nothing, so nothing is said
+    assert run_action(sdk_tracker("w-raise", ["再不来我就打12315投诉你们"], slots=mark)) == ([], [])
 
 
 def test_a_number_to_a_queued_case_is_only_noted():
