@@ -233,6 +233,8 @@ class Sent:
     outcome: str = ""  # reply | empty | apology | error:<kind> | late
     resent: bool = False  # the connection closed before an answer: sent again once
     replies: list = field(default_factory=list)
+    # the client's id of this message: a resend carries the same one (kefu.channels.rest)
+    message_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
 
 class Customers:
@@ -281,15 +283,16 @@ class Customers:
         for attempt in (1, 2):
             try:
                 async with session.post(self.url + "/webhooks/rest/webhook",
-                                        json={"sender": sender, "message": text}) as response:
+                                        json={"sender": sender, "message": text,
+                                              "message_id": record.message_id}) as response:
                     body = json.loads(await response.read() or b"[]")
                     status = response.status
                 break
             except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as error:
-                # A kept-alive connection closed before any byte of an answer (also while
-                # the body was still being written): sent again once on a new connection,
-                # as browsers do. Counted, and the storage check would show a message
-                # stored twice.
+                # The connection closed before any byte of an answer (also while the body
+                # was still being written): sent again once on a new connection, as
+                # browsers do, with the same message id, so a message that had arrived is
+                # answered again rather than stored twice. Counted.
                 if attempt == 2:
                     record.outcome = f"error:{type(error).__name__} {error}"
                     record.seconds = time.monotonic() - start

@@ -15,7 +15,7 @@ from rasa.core.lock_store import LockError
 
 from kefu.channels import public_input
 from kefu.channels.public_input import TEXTS, Refused
-from kefu.channels.rest import ADDRESS_KEY, BUSY_TEXT, FAILURE_TEXT, RestInput
+from kefu.channels.rest import ADDRESS_KEY, BUSY_TEXT, FAILURE_TEXT, MESSAGE_ID_KEY, RestInput
 from kefu.channels.wechat import WeChatInput
 from kefu.channels.wechat_config import WeChatConfig
 from kefu.guard import check
@@ -44,6 +44,8 @@ MALFORMED = {
     "message list": b'{"sender": "x", "message": ["a"]}',
     "message number": b'{"sender": "x", "message": 5}',
     "message too long": json.dumps({"sender": "x", "message": "快" * 5001}).encode(),
+    "message id number": b'{"sender": "x", "message": "hi", "message_id": 7}',
+    "message id chinese": json.dumps({"sender": "x", "message": "hi", "message_id": "编号"}).encode(),
     "nul in message": b'{"sender": "x", "message": "a\\u0000b"}',
     "lone surrogate": b'{"sender": "x", "message": "\\ud800"}',
     "metadata list": b'{"sender": "x", "message": "hi", "metadata": [1]}',
@@ -143,6 +145,20 @@ def test_rest_passes_a_good_message_on_with_the_callers_address():
     [message] = bot.calls
     assert message.input_channel == "rest"  # the body cannot pose as another channel
     assert message.metadata == {"page": "订单页", ADDRESS_KEY: "127.0.0.1"}  # no forged kefu_ mark
+
+
+def test_rest_passes_the_clients_message_id_on_for_resends():
+    bot = FakeBot()
+    body = json.dumps({"sender": "good-2", "message": "快递三天没到", "message_id": "a1b2-c3"})
+
+    async def scenario():
+        async with serving([RestInput()], bot) as base:
+            return await post_all(base, {"good": body.encode()})
+
+    assert run(scenario())["good"][0] == 200
+    [message] = bot.calls
+    assert message.message_id == "a1b2-c3"
+    assert message.metadata == {ADDRESS_KEY: "127.0.0.1", MESSAGE_ID_KEY: "a1b2-c3"}
 
 
 def test_rest_answers_429_in_chinese_beyond_the_sender_limit(monkeypatch):

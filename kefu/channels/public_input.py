@@ -24,6 +24,7 @@ from kefu.ratelimit import limiter_from_env
 
 MAX_SENDER_CHARS = 64
 SENDER_ID = re.compile(r"[A-Za-z0-9_.:@-]{1,%d}" % MAX_SENDER_CHARS)
+MESSAGE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 DEFAULT_MAX_MESSAGE_CHARS = 5000
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
 MAX_METADATA_BYTES = 4096
@@ -36,6 +37,7 @@ TEXTS = {
     "too_big": "这条请求太大了，请把内容缩短一些再发送。",
     "bad_sender": "会话编号不正确：需要 1 到 64 位的英文字母、数字或 _-.:@ 符号。",
     "bad_message": "消息内容需要是一段文字，请重新发送。",
+    "bad_message_id": "消息编号不正确：需要 1 到 64 位的英文字母、数字或 _- 符号。",
     "too_long": "这条消息有点长（最多 {limit} 字），麻烦您分成几段发送，我们逐段处理。",
     "bad_metadata": "附加信息（metadata）需要是不超过 4KB 的 JSON 对象。",
     "too_fast": "您发送得有些频繁，请过一分钟再发送这条消息，我们会接着处理。",
@@ -85,6 +87,16 @@ def json_object(body: Optional[bytes]) -> Dict[str, Any]:
 def sender_id(value: Any) -> str:
     if not isinstance(value, str) or not SENDER_ID.fullmatch(value):
         raise Refused(400, "bad_sender")
+    return value
+
+
+def message_id(value: Any) -> Optional[str]:
+    """The client's own id of a message (optional): the same id sent again is the same message
+    (kefu.patches.repeat_messages answers it again instead of handling it twice)."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not MESSAGE_ID.fullmatch(value):
+        raise Refused(400, "bad_message_id")
     return value
 
 

@@ -6,6 +6,10 @@ first (kefu.channels.public_input): a malformed body, sender id or message gets 
 with a Chinese sentence (``{"error", "message"}``), too many messages from one address
 or sender a 429, and a failure inside the bot an apology instead of an empty answer.
 
+A client may give each message its own ``message_id``: a message sent again with the same
+id (a browser's resend after a dropped connection) is answered with the replies it got
+the first time, never handled twice.
+
 The input channel is always ``rest`` (Rasa let the body name any channel, e.g. pose as
 WeChat), and the caller's address travels in the message's metadata as
 ``kefu_address`` (the hand-off cap per address, kefu.handoff.priority); other
@@ -29,6 +33,7 @@ from kefu.channels.public_input import Refused
 
 logger = logging.getLogger(__name__)
 ADDRESS_KEY = "kefu_address"
+MESSAGE_ID_KEY = "kefu_message_id"
 # What the customer reads when the bot itself failed on their message.
 FAILURE_TEXT = "抱歉，系统刚才出了点问题，您这条消息没能处理好。请稍后再发一次，或者回复“转人工”。"
 # … and when Rasa gave up waiting for the same conversation's earlier messages (a flood):
@@ -61,9 +66,12 @@ class RestInput(RasasRestInput):
         text = public_input.message_text(body.get("message"))
         address = public_input.client_address(request)
         metadata = clean_metadata(body.get("metadata"), address)
+        client_id = public_input.message_id(body.get("message_id"))
+        if client_id:  # a resend of this id is answered, not handled again (kefu.patches.repeat_messages)
+            metadata[MESSAGE_ID_KEY] = client_id
         public_input.check_rate(self.name(), address, sender)
         return UserMessage(text, CollectingOutputChannel(), sender, input_channel=self.name(),
-                           metadata=metadata)
+                           metadata=metadata, message_id=client_id)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint(f"custom_webhook_{type(self).__name__}", __name__)

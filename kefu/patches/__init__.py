@@ -2,7 +2,8 @@
 
 They change how fast Rasa does things, never what it decides (tests/test_server_fixes.py,
 bench/README.md), except ``action_failure``, which answers a customer whose message met
-a dead action server (kefu.action_failure). ``python -m kefu.server`` applies them;
+a dead action server (kefu.action_failure), and ``repeat_messages``, which answers a
+message resent with the same client id instead of handling it twice. ``python -m kefu.server`` applies them;
 plain ``rasa run`` runs without any (tests/test_plain_rasa.py).
 
 * Every patch checks the Rasa version (``kefu.patches.base.SUPPORTED_RASA``); on another
@@ -39,6 +40,7 @@ NAMES = (
     "form_tracker",         # the form's temporary trackers from a fast copy
     "debug_copies",         # deep copies for debug lines only when they are written
     "action_failure",       # an apology when the action server is down
+    "repeat_messages",      # a message sent again with the same client id is answered, not handled twice
 )
 
 
