@@ -344,3 +344,19 @@ def test_real_server_refuses_malformed_bodies_and_goes_on(servers):
         assert json.loads(answer)["message"], name
     sender = f"after-bad-{uuid.uuid4().hex[:8]}"
     assert servers.say(sender, "我买的耳机坏了")
+
+
+def test_real_server_answers_a_resent_message_id_without_handling_it_twice(servers):
+    sender = f"resend-{uuid.uuid4().hex[:8]}"
+    body = {"sender": sender, "message": "我买的耳机坏了，左耳没声音", "message_id": uuid.uuid4().hex}
+    first_status, first = servers.post("/webhooks/rest/webhook", body)
+    again_status, again = servers.post("/webhooks/rest/webhook", body)
+    assert first_status == again_status == 200
+    assert first and [reply.get("text") for reply in again] == [reply.get("text") for reply in first]
+    users = [e for e in servers.tracker(sender)["events"] if e["event"] == "user"]
+    assert [e["text"] for e in users] == ["我买的耳机坏了，左耳没声音"]
+    assert users[0]["message_id"] == body["message_id"]
+    # a new id is a new message
+    status, _ = servers.post("/webhooks/rest/webhook", dict(body, message_id=uuid.uuid4().hex))
+    assert status == 200
+    assert len([e for e in servers.tracker(sender)["events"] if e["event"] == "user"]) == 2

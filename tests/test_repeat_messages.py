@@ -12,7 +12,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from kefu.channels import public_input
 from kefu.channels.rest import MESSAGE_ID_KEY
-from kefu.patches.repeat_messages import _once_per_message_id, earlier_replies
+from kefu.patches.repeat_messages import _answer_repeats, _refuse_repeats, earlier_replies
 
 EVENTS = [
     UserUttered("快递没到", message_id="m1"),
@@ -34,17 +34,29 @@ def test_earlier_replies_are_the_bot_messages_after_that_message_only():
 
 
 class Processor:
-    """What the replacement reads of Rasa's MessageProcessor: its tracker store."""
+    """Rasa's MessageProcessor in miniature: handle_message fetches the conversation and
+    hands it to _handle_message_with_tracker, then answers and stores."""
 
     def __init__(self, store):
         self.tracker_store = store
         self.handled = []
 
+    async def handle_message(self, message):
+        tracker = await self.tracker_store.get_or_create_tracker(message.sender_id)
+        await self._handle_message_with_tracker(message, tracker)
+        await message.output_channel.send_response(message.sender_id, {"text": "新的回复"})
+        await self.tracker_store.save(tracker)
+        return message.output_channel.messages
 
-async def handled_by_rasa(processor, message):
-    processor.handled.append(message.text)
-    await message.output_channel.send_response(message.sender_id, {"text": "新的回复"})
-    return message.output_channel.messages
+    async def _handle_message_with_tracker(self, message, tracker):
+        self.handled.append(message.text)
+        tracker.update(UserUttered(message.text, message_id=message.message_id))
+
+
+def patched(processor):
+    refuse = _refuse_repeats(Processor._handle_message_with_tracker)
+    processor._handle_message_with_tracker = lambda message, tracker: refuse(processor, message, tracker)
+    return lambda message: _answer_repeats(Processor.handle_message)(processor, message)
 
 
 @pytest.mark.parametrize("message_id, metadata_id, expected_texts, handled", [
@@ -59,18 +71,21 @@ def test_a_resent_message_is_answered_again_and_not_handled(message_id, metadata
     processor = Processor(store)
     metadata = {MESSAGE_ID_KEY: metadata_id} if metadata_id else {}
     message = UserMessage("快递没到", CollectingOutputChannel(), "c-1", metadata=metadata, message_id=message_id)
-    replies = asyncio.run(_once_per_message_id(handled_by_rasa)(processor, message))
+    replies = asyncio.run(patched(processor)(message))
     assert [reply["text"] for reply in replies] == expected_texts
     assert all(reply["recipient_id"] == "c-1" for reply in replies)
     assert processor.handled == handled
     stored = asyncio.run(store.retrieve("c-1"))
-    assert len(stored.events) == len(tracker.events)  # nothing new stored by the replay
+    assert len(stored.events) == len(tracker.events) + len(handled)  # a replay stores nothing
 
 
 def test_a_new_conversation_is_handled():
     processor = Processor(InMemoryTrackerStore(Domain.empty()))
     message = UserMessage("你好", CollectingOutputChannel(), "c-new", metadata={MESSAGE_ID_KEY: "m1"}, message_id="m1")
-    asyncio.run(_once_per_message_id(handled_by_rasa)(processor, message))
+    asyncio.run(patched(processor)(message))
+    assert processor.handled == ["你好"]
+    again = UserMessage("你好", CollectingOutputChannel(), "c-new", metadata={MESSAGE_ID_KEY: "m1"}, message_id="m1")
+    assert [reply["text"] for reply in asyncio.run(patched(processor)(again))] == []  # arrived, no bot line stored
     assert processor.handled == ["你好"]
 
 

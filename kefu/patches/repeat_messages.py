@@ -34,25 +34,47 @@ def earlier_replies(events, message_id: str) -> Optional[List[Dict[str, Any]]]:
     return None
 
 
-def _once_per_message_id(original):
-    async def handle_message(self, message):
+class _Repeated(Exception):
+    """The message is one the conversation already holds; ``replies`` were its answers."""
+
+    def __init__(self, replies: List[Dict[str, Any]]) -> None:
+        super().__init__("message already handled")
+        self.replies = replies
+
+
+def _refuse_repeats(original):
+    # Runs on the tracker the processor just fetched (inside the lock, from kefu's
+    # tracker cache), before the message is added to it: nothing is read twice.
+    async def handle_message_with_tracker(self, message, tracker):
         client_id = (message.metadata or {}).get(MESSAGE_ID_KEY)
-        if client_id:
-            tracker = await self.tracker_store.retrieve(message.sender_id)
-            replies = earlier_replies(tracker.events, client_id) if tracker else None
-            if replies is not None:
-                logger.info("message %s of %s came again: its replies are sent again", client_id,
-                            message.sender_id)
-                for reply in replies:
-                    await message.output_channel.send_response(message.sender_id, dict(reply))
-                if isinstance(message.output_channel, CollectingOutputChannel):
-                    return message.output_channel.messages
-                return None
-        return await original(self, message)
+        replies = earlier_replies(tracker.events, client_id) if client_id else None
+        if replies is not None:
+            raise _Repeated(replies)
+        return await original(self, message, tracker)
+
+    handle_message_with_tracker.kefu_fix = True
+    return handle_message_with_tracker
+
+
+def _answer_repeats(original):
+    async def handle_message(self, message):
+        try:
+            return await original(self, message)
+        except _Repeated as repeated:  # nothing was predicted or stored
+            logger.info("message %s of %s came again: its replies are sent again",
+                        (message.metadata or {}).get(MESSAGE_ID_KEY), message.sender_id)
+            for reply in repeated.replies:
+                await message.output_channel.send_response(message.sender_id, dict(reply))
+            if isinstance(message.output_channel, CollectingOutputChannel):
+                return message.output_channel.messages
+            return None
 
     handle_message.kefu_fix = True
     return handle_message
 
 
-PATCH = Patch(Replacement("rasa.core.processor:MessageProcessor", "handle_message", _once_per_message_id))
+PATCH = Patch(
+    Replacement("rasa.core.processor:MessageProcessor", "_handle_message_with_tracker", _refuse_repeats),
+    Replacement("rasa.core.processor:MessageProcessor", "handle_message", _answer_repeats),
+)
 apply, revert = PATCH.apply, PATCH.revert
