@@ -43,14 +43,14 @@ class AnswerWhileWaiting(Action):
             dispatcher.utter_message(text=wording.CALLBACK_PHONE_NOTED.format(
                 phone=mask_phone(phone), ticket_id=case["callback_ticket_id"]))
             return [SlotSet("contact_phone", phone)] + acked
+        if waiting.due(tracker.get_slot("waiting_ack_at"), now):  # the queue as it now stands
+            ack = waiting.acknowledge(case, now)
+            dispatcher.utter_message(response=ack.response, **ack.values)
+            return acked
         if raised:
             dispatcher.utter_message(text=wording.WAITING_RAISED)
             return acked
-        if not waiting.due(tracker.get_slot("waiting_ack_at"), now):
-            return []
-        ack = waiting.acknowledge(case, now)
-        dispatcher.utter_message(response=ack.response, **ack.values)
-        return acked
+        return []
 
 
 def recent_customer_texts(tracker: Tracker) -> List[str]:
