@@ -14,7 +14,7 @@ run: setup train
 
 # haproxy: the cluster fault test puts Debian's HAProxy in front of two replicas.
 test: setup haproxy train lint
-	$(ENV) $(PY) -m pytest -q tests
+	$(ENV) $(PY) -m pytest -q --durations=15 tests
 	$(MAKE) test-stories
 
 setup: $(VENV)/.installed .kefu/token .kefu/wechat_token data browser $(WEBCHAT_JS)
