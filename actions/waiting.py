@@ -50,7 +50,16 @@ class AnswerWhileWaiting(Action):
         if raised:
             dispatcher.utter_message(text=wording.WAITING_RAISED)
             return acked
+        # Not the whole acknowledgement again so soon, but never silence either.
+        dispatcher.utter_message(text=short_receipt(tracker))
         return []
+
+
+def short_receipt(tracker: Tracker) -> str:
+    """The short receipt after the last one said, in turn: never the same twice running."""
+    said = [e.get("text") for e in tracker.events if e.get("event") == "bot" and e.get("text") in wording.WAITING_NOTED]
+    following = wording.WAITING_NOTED.index(said[-1]) + 1 if said else 0
+    return wording.WAITING_NOTED[following % len(wording.WAITING_NOTED)]
 
 
 def recent_customer_texts(tracker: Tracker) -> List[str]:

@@ -231,7 +231,7 @@ class Sent:
     at: float  # seconds since the run began
     seconds: float = 0.0
     outcome: str = ""  # reply | empty | apology | error:<kind> | late
-    resent: bool = False  # the connection closed before an answer: sent again once
+    resent: bool = False  # the connection closed before an answer: sent again (RESENDS)
     replies: list = field(default_factory=list)
     # the client's id of this message: a resend carries the same one (kefu.channels.rest)
     message_id: str = field(default_factory=lambda: uuid.uuid4().hex)
@@ -280,7 +280,7 @@ class Customers:
         record = Sent(sender, text, time.monotonic() - self.started)
         self.sent.append(record)
         start = time.monotonic()
-        for attempt in (1, 2):
+        for attempt in range(1, RESENDS + 2):
             try:
                 async with session.post(self.url + "/webhooks/rest/webhook",
                                         json={"sender": sender, "message": text,
@@ -290,14 +290,15 @@ class Customers:
                 break
             except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as error:
                 # The connection closed before any byte of an answer (also while the body
-                # was still being written): sent again once on a new connection, as
-                # browsers do, with the same message id, so a message that had arrived is
-                # answered again rather than stored twice. Counted.
-                if attempt == 2:
+                # was still being written): sent again on a new connection, with the same
+                # message id, so a message that had arrived is answered again rather than
+                # stored twice (kefu.patches.repeat_messages). Counted.
+                if attempt == RESENDS + 1:
                     record.outcome = f"error:{type(error).__name__} {error}"
                     record.seconds = time.monotonic() - start
                     return record
                 record.resent = True
+                await asyncio.sleep(RESEND_PAUSE * attempt)
             except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
                 record.outcome, record.seconds = f"error:{type(error).__name__} {error}", time.monotonic() - start
                 return record
@@ -314,6 +315,12 @@ class Customers:
         if record.seconds > ANSWER_BUDGET and record.outcome in ("reply", "empty", "apology"):
             record.outcome = "late:" + record.outcome
         return record
+
+
+# A client that gives its messages ids may send one again without fear of doubling it:
+# up to 3 times after a dropped connection, a little later each time (within the 5 s a
+# customer waits, which still counts from the first try).
+RESENDS, RESEND_PAUSE = 3, 0.2
 
 
 def _connector() -> aiohttp.TCPConnector:

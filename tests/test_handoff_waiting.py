@@ -96,7 +96,8 @@ def test_the_action_speaks_only_while_paused_with_an_open_case(db):
     assert [m["response"] for m in messages] == ["utter_waiting_ack_next"]
     assert events[0]["name"] == "waiting_ack_at"
     mark = {"waiting_ack_at": events[0]["value"]}
-    assert run_action(sdk_tracker("w-act", ["还在吗", "快点"], slots=mark)) == ([], [])
+    messages, events = run_action(sdk_tracker("w-act", ["还在吗", "快点"], slots=mark))
+    assert [m["text"] for m in messages] == [wording.WAITING_NOTED[0]] and events == []  # a receipt, not the queue
 
 
 def test_the_callback_number_is_confirmed_at_once_and_put_on_the_ticket(db):
@@ -113,19 +114,33 @@ def test_the_callback_number_is_confirmed_at_once_and_put_on_the_ticket(db):
     assert stored.phone == "13800000001"
     assert [e.detail for e in stored.history if e.kind == "phone"] == ["138****0001"]  # the desk shows history
     # a later message without a number is back to the interval
-    assert run_action(sdk_tracker("w-phone", ["好的"], slots=mark)) == ([], [])
+    messages, events = run_action(sdk_tracker("w-phone", ["好的"], slots=mark))
+    assert [m["text"] for m in messages] == [wording.WAITING_NOTED[0]] and events == []
 
 
 def test_a_case_made_urgent_while_waiting_is_said_so_at_once(db):
     open_case("w-raise")
     messages, events = run_action(sdk_tracker("w-raise", ["还要等多久"]))
     mark = {"waiting_ack_at": events[0]["value"]}
-    assert run_action(sdk_tracker("w-raise", ["还要等多久", "好吧"], slots=mark)) == ([], [])
+    messages, events = run_action(sdk_tracker("w-raise", ["还要等多久", "好吧"], slots=mark))
+    assert [m["text"] for m in messages] == [wording.WAITING_NOTED[0]] and events == []
     messages, _ = run_action(sdk_tracker("w-raise", ["还要等多久", "再不来我就打12315投诉你们"], slots=mark))
     assert [m["text"] for m in messages] == [wording.WAITING_RAISED]
     assert escalations.open_escalation_for("w-raise")["priority"] == "urgent"
     # already urgent: the next threat within the interval raises nothing, so nothing is said
-    assert run_action(sdk_tracker("w-raise", ["再不来我就打12315投诉你们"], slots=mark)) == ([], [])
+    messages, events = run_action(sdk_tracker("w-raise", ["再不来我就打12315投诉你们"], slots=mark))
+    assert [m["text"] for m in messages] == [wording.WAITING_NOTED[0]] and events == []  # raised once only
+
+
+def test_short_receipts_never_repeat_the_last_one():
+    from actions.waiting import short_receipt
+
+    said = []
+    for _ in range(5):
+        events = [{"event": "bot", "text": text} for text in said]
+        said.append(short_receipt(Tracker("w-r", {}, {}, events, True, None, {}, "action_listen")))
+    assert all(a != b for a, b in zip(said, said[1:]))
+    assert set(said) == set(wording.WAITING_NOTED)
 
 
 def test_a_number_to_a_queued_case_is_only_noted():

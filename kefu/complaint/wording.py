@@ -80,6 +80,8 @@ CALLBACK_PHONE = "安排专人回电需要一个方便接听的手机号，麻�
 CALLBACK_PHONE_NOTED = "好的，专员会打{phone}给您回电，号码已经写进工单 {ticket_id}。"
 # a waiting customer's words made the case more urgent on the desk (kefu.handoff.waiting)
 WAITING_RAISED = "让您久等了，实在抱歉。您这件事我已经标成加急，在客服那边会排到前面处理。"
+# between two acknowledgements: a short receipt, so no message meets silence
+WAITING_NOTED = ("收到，这条也记下了。", "好的，已经补充进去了。", "嗯，看到了，一并转给客服。")
 CHECK_OPENERS = ("跟您确认一下：", "我再跟您核对一遍：", "换个说法跟您确认：")
 REMEDY_PROMPTS = ("结合您的情况，我们可以这样为您处理，您看哪一种最合适：",
                   "这几种处理方式您看看，选一个最合适的就行：",
@@ -194,6 +196,7 @@ def all_texts() -> List[str]:
         texts.extend(lines)
     texts.extend((OFF_TOPIC_OFFER, ORDER_FIRST, CALLBACK_PHONE,
                   CALLBACK_PHONE_NOTED.format(phone="138****0001", ticket_id="T2026120600001"), WAITING_RAISED))
+    texts.extend(WAITING_NOTED)
     texts.extend(CHECK_OPENERS[i] + "您反映的情况是「…」。我这样理解对吗？" for i in range(len(CHECK_OPENERS)))
     texts.extend(RISK_ACK.values())
     return texts
