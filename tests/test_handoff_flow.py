@@ -7,6 +7,7 @@ import pytest
 from e2e.desk_server import escalations_of, set_agents_offline
 from sqlalchemy import create_engine, text
 
+from kefu.complaint.wording import WAITING_NOTED
 from kefu.handoff.agents import hash_password
 
 
@@ -72,15 +73,16 @@ def test_asking_for_a_person_with_nobody_online_books_a_callback(servers, kefu_e
     (case,) = escalations_of(kefu_env["KEFU_DB_URL"], sender)
     assert case["reason"] == "customer_request" and case["status"] == "waiting"
     assert case["callback_ticket_id"] and case["callback_ticket_id"] in said
-    # While paused the bot predicts nothing; it only says the message joined the ticket,
-    # once per 2 minutes, and Rasa keeps every word.
+    # While paused the bot predicts nothing; it says the message joined the ticket once
+    # per 2 minutes, a short receipt in between, and Rasa keeps every word.
     (ack,) = servers.say(sender, "还要等多久？")
     assert case["callback_ticket_id"] in ack["text"]
-    assert servers.say(sender, "我一直在家等着") == []
+    (receipt,) = servers.say(sender, "我一直在家等着")
+    assert receipt["text"] in WAITING_NOTED
     tracker = servers.tracker(sender)
     after = events_after_last(tracker, "action_handoff")
     assert [e["text"] for e in after if e["event"] == "user"] == ["还要等多久？", "我一直在家等着"]
-    assert [e["text"] for e in after if e["event"] == "bot"][-1] == ack["text"]
+    assert [e["text"] for e in after if e["event"] == "bot"][-2:] == [ack["text"], receipt["text"]]
     assert tracker["paused"] is True
     engine = create_engine(kefu_env["KEFU_DB_URL"], future=True)
     with engine.connect() as connection:
