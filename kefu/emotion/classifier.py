@@ -225,6 +225,7 @@ class EmotionModel:
         nlp.add_pipe("textcat", config=TEXTCAT_CONFIG)
         training = []
         vocabulary: set = set()
+        tokens_of: Dict[str, List[str]] = {}  # the valence model reuses what is tokenised here
         news_examples = lexicon.neutral_examples(news, seed)
         for example in list(examples) + lexicon.review_examples(reviews, seed) + news_examples:
             text = normalise(str(example["text"]))
@@ -232,12 +233,14 @@ class EmotionModel:
             if "source" not in example:  # the evidence check knows our own sentences' words only
                 vocabulary |= content
             doc = emotion_doc(nlp, text, words)
+            tokens_of[str(example["text"])] = [token.text for token in doc]
             cats = {label: float(label == example["label"]) for label in LABELS}
             training.append(SpacyExample.from_dict(doc, {"cats": cats}))
         fit_textcat(nlp, training, epochs, seed, BATCH_SIZE)
         valence_examples = list(examples) + lexicon.review_examples(valence_reviews, seed) + news_examples
         valence = emotion_valence.ValenceModel.train(
-            [_emotion_tokens(nlp, str(example["text"])) for example in valence_examples],
+            [tokens_of.get(str(example["text"])) or _emotion_tokens(nlp, str(example["text"]))
+             for example in valence_examples],
             [example["label"] in NEGATIVE_LABELS for example in valence_examples])
         return cls(nlp, vocabulary, digest, valence)
 
