@@ -48,5 +48,16 @@ async def serving(channels: list, bot: Optional[FakeBot] = None) -> AsyncIterato
         await server.wait_closed()
 
 
+async def hang_up(client) -> None:
+    """Leaves a long-polling Socket.IO connection as a closing browser tab does.
+
+    After the client's close packet, Engine.IO's server answers the client's pending
+    long-poll only at its ping interval (25 + 5 s); a browser aborts that request, while
+    python-socketio's ``disconnect()`` waits for it. The server sees the same close.
+    """
+    if client.eio.state == "connected":
+        await client.eio.disconnect(abort=True)
+
+
 def run(coroutine) -> Any:
     return asyncio.run(coroutine)

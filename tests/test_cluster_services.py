@@ -16,6 +16,8 @@ import pytest
 import redis
 import sqlalchemy as sa
 
+from tests.channel_harness import hang_up
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
@@ -209,7 +211,7 @@ def test_a_socketio_reply_emitted_on_one_replica_reaches_a_client_of_another(red
         try:
             return await asyncio.wait_for(got.get(), 5)
         finally:
-            await client.disconnect()
+            await hang_up(client)
             for runner in runners:
                 await runner.cleanup()
 

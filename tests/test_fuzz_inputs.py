@@ -20,6 +20,7 @@ import aiohttp
 import pytest
 import socketio
 
+from tests.channel_harness import hang_up
 from tests.wechat_fake import sign
 
 INPUTS = 10_000
@@ -278,7 +279,7 @@ def test_fuzz_socketio(servers, log):
                     if not client.connected or "/" not in client.namespaces:
                         # Socket.IO itself drops a client that breaks its protocol: a refusal
                         received.update(["dropped"])
-                        await client.disconnect()
+                        await hang_up(client)
                         client = await connected(session_id)
                     while client.eio.queue.qsize() > 4:  # a browser's pace: Engine.IO refuses huge batches
                         await asyncio.sleep(0.005)
@@ -290,7 +291,7 @@ def test_fuzz_socketio(servers, log):
                     break
             await asyncio.sleep(5)
         finally:
-            await client.disconnect()
+            await hang_up(client)
 
     async def main():
         await asyncio.gather(*(client_run(i) for i in range(clients)))

@@ -20,7 +20,7 @@ from kefu.channels.wechat import WeChatInput
 from kefu.channels.wechat_config import WeChatConfig
 from kefu.guard import check
 from kefu.webchat.channel import WebChatInput
-from tests.channel_harness import FakeBot, run, serving
+from tests.channel_harness import FakeBot, hang_up, run, serving
 from tests.wechat_fake import WeChatPusher, sign, text_xml
 
 MALFORMED = {
@@ -210,7 +210,7 @@ async def webchat_exchange(base: str, payloads: list, wait: float = 0.3) -> list
         await asyncio.sleep(wait)
         return received
     finally:
-        await client.disconnect()
+        await hang_up(client)
 
 
 def test_webchat_refuses_malformed_messages_and_passes_good_ones():
@@ -265,7 +265,7 @@ def test_a_post_to_a_socketio_session_closed_meanwhile_is_a_400():
                 async with session.post(f"{base}/socket.io/", params={"EIO": "4", "transport": "polling",
                                                                       "sid": sid}, data=b"42[]") as answer:
                     status, body = answer.status, await answer.json()
-            await client.disconnect()
+            await hang_up(client)
             return status, body
 
     status, body = run(scenario())

@@ -59,6 +59,8 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from kefu.nlu.sparse_rows import l2_rows, scale_columns
+
 logger = logging.getLogger(__name__)
 
 COMPLAINT_KEY = "complaint"
@@ -113,14 +115,9 @@ class GateModel:
         return model
 
     def _features(self, texts: List[str]):
-        import scipy.sparse
-
         counts = self._vectorizer.transform(texts).tocsr().astype(np.float64)
         counts.data = 1.0 + np.log(counts.data)
-        weighted = counts @ scipy.sparse.diags(self.idf)
-        norms = np.sqrt(np.asarray(weighted.multiply(weighted).sum(axis=1)).ravel())
-        norms[norms == 0] = 1.0
-        return scipy.sparse.diags(1.0 / norms) @ weighted
+        return l2_rows(scale_columns(counts, self.idf))
 
     def probability(self, texts: List[str]) -> np.ndarray:
         scores = self._features(texts) @ self.coef + self.intercept

@@ -43,6 +43,8 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from kefu.nlu.sparse_rows import l2_rows, scale_columns
+
 logger = logging.getLogger(__name__)
 
 MODEL_FILE = "linear_intent.npz"
@@ -58,12 +60,6 @@ def _sentence_blocks(message: Message) -> Dict[Text, scipy.sparse.csr_matrix]:
         origin = f.origin if isinstance(f.origin, str) else "+".join(f.origin)
         blocks[origin] = scipy.sparse.csr_matrix(f.features)
     return blocks
-
-
-def _l2_rows(m: scipy.sparse.csr_matrix) -> scipy.sparse.csr_matrix:
-    norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
-    norms[norms == 0] = 1.0
-    return scipy.sparse.diags(1.0 / norms) @ m
 
 
 @DefaultV1Recipe.register(
@@ -127,7 +123,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         return mats
 
     def _weighted(self, counts: List[scipy.sparse.csr_matrix]) -> scipy.sparse.csr_matrix:
-        blocks = [_l2_rows(c @ scipy.sparse.diags(idf)) for c, idf in zip(counts, self.idf)]
+        blocks = [l2_rows(scale_columns(c, idf)) for c, idf in zip(counts, self.idf)]
         return scipy.sparse.hstack(blocks).tocsr()
 
     # -- training -----------------------------------------------------------------
