@@ -13,7 +13,7 @@ and of Redis. Then:
 * every killed part is back, and every conversation goes on afterwards.
 
 The numbers (sent, stored, duplicated, lost, recovery times) are printed and written to
-results/cluster_faults.json. About 4 minutes: one cluster start, 100 s of load.
+results/cluster_faults.json. About 3 minutes: one cluster start, 75 s of load.
 """
 import asyncio
 import json
@@ -29,7 +29,7 @@ from kefu.wait import answers
 pytestmark = pytest.mark.cluster
 
 ROOT = Path(__file__).resolve().parents[1]
-LOAD_SECONDS = 100
+LOAD_SECONDS = 75
 CUSTOMERS = 50
 THINK_SECONDS = 4.0
 
@@ -100,9 +100,9 @@ async def _faults(cluster, customers, recovery: dict) -> None:
     actions = asyncio.create_task(kill_and_wait("action server (kill -9)", "actions:actions_0"))
     await at(35)
     desk = asyncio.create_task(kill_and_wait("desk (kill -9)", "desk"))
-    await at(45)
+    await at(40)
     await restart_and_probe("postgresql restart", cluster.postgres.restart)
-    await at(65)
+    await at(55)
     await restart_and_probe("redis restart", cluster.redis.restart)
     await asyncio.gather(rasa, actions, desk)
 
