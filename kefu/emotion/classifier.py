@@ -230,7 +230,7 @@ class EmotionModel:
         from kefu.textcat import fit_textcat
 
         nlp.add_pipe("textcat", config=TEXTCAT_CONFIG)
-        training, labels = [], []
+        training = []
         vocabulary: set = set()
         tokens_of: Dict[str, List[str]] = {}  # the valence model reuses what is tokenised here
         news_examples = lexicon.neutral_examples(news, seed)
@@ -244,9 +244,9 @@ class EmotionModel:
             tokens_of[str(example["text"])] = [token.text for token in doc]
             cats = {label: float(label == example["label"]) for label in LABELS}
             training.append(SpacyExample.from_dict(doc, {"cats": cats}))
-            labels.append(example["label"])
         fit_textcat(nlp, training, epochs, seed, BATCH_SIZE)
-        terms = emotion_valence.TermRegression.train([tokens_of[str(e["text"])] for e in all_examples], labels)
+        terms = emotion_valence.TermRegression.train([tokens_of[str(e["text"])] for e in all_examples],
+                                                     [e["label"] for e in all_examples])
         valence_examples = list(examples) + lexicon.review_examples(valence_reviews, seed) + news_examples
         valence = emotion_valence.ValenceModel.train(
             [tokens_of.get(str(example["text"])) or _emotion_tokens(nlp, str(example["text"]))
