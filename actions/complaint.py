@@ -1,6 +1,6 @@
 """The complaint form: its validation and the question asked at each step."""
 import logging
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
@@ -116,8 +116,8 @@ def ask_next(dispatcher: CollectingDispatcher, tracker: Tracker, slots: Dict[str
     events = [SlotSet("requested_slot", slot_name), SlotSet("question_counts", counts)]
     events += enter_step(dispatcher, tracker, slots, STEP_OF_SLOT[slot_name])
     step = STEP_OF_SLOT[slot_name]
-    if (slots.get("unclear_count") or 0) >= form.STALL_OFFER_AT:
-        offer = wording.pick(wording.STALL_OFFERS, tracking.bot_texts(tracker))
+    offer = person_offer_text(tracker, slots)
+    if offer:
         say_text(dispatcher, tracker, offer, buttons=[PERSON_BUTTON], context=guard_context_of(slots, step))
     question = QUESTIONS.get(slot_name)
     if question is not None:
@@ -132,6 +132,18 @@ def ask_next(dispatcher: CollectingDispatcher, tracker: Tracker, slots: Dict[str
     else:  # asked before: the same question in other words, never word for word
         say_text(dispatcher, tracker, wording.reask(slot_name, asked), context=guard_context_of(slots, step))
     return events
+
+
+def person_offer_text(tracker: Tracker, slots: Dict[str, Any]) -> Optional[str]:
+    """The words that offer a person before the question, or None. An angry customer
+    is offered a person at most twice, never in the same words."""
+    said = tracking.bot_texts(tracker)
+    kind = form.person_offer(slots)
+    if kind == "stalled":
+        return wording.pick(wording.STALL_OFFERS, said)
+    if kind == "angry":
+        return wording.fresh(wording.ANGER_OFFERS, said)
+    return None
 
 
 def ask_facts_confirmed(dispatcher, tracker, slots, records, asked=0):

@@ -74,6 +74,40 @@ def test_unknown_order_is_checked_in_the_store():
     assert messages[0]["response"] == "utter_order_not_found"
 
 
+ASKING_PHONE = {"requested_slot": "contact_phone", "account_complete": True, "order_id": "KF20261101",
+                "complaint_category": "quality", "complaint_step": "probe", "shared": True,
+                "question_counts": {"contact_phone": 1}}
+
+
+def test_an_angry_answer_that_gives_nothing_is_answered_and_offered_a_person_before_the_question():
+    from kefu.complaint.wording import ANGER_OFFERS, REASK
+    angry = {**ASKING_PHONE, "emotion": "angry", "emotion_tone": "angry", "emotion_trend": "rising"}
+    messages, slots = run(ValidateComplaintForm(), make_tracker(angry, text="我去你们的，说了半天还没人管",
+                                                                intent="complain_service"))
+    assert slots["unclear_count"] == 1 and slots["requested_slot"] == "contact_phone"
+    offer, question = messages[-2], messages[-1]
+    assert offer["text"] in ANGER_OFFERS and offer["buttons"][0]["payload"] == "/request_human"
+    assert question["text"] in REASK["contact_phone"]  # the question still comes, in other words
+
+
+def test_a_calm_answer_that_gives_nothing_only_gets_the_question_again():
+    calm = {**ASKING_PHONE, "emotion": "neutral", "emotion_tone": "neutral"}
+    messages, slots = run(ValidateComplaintForm(), make_tracker(calm, text="嗯", intent="affirm"))
+    assert slots["unclear_count"] == 1
+    assert not any(m.get("buttons") for m in messages) and len(messages) == 1
+
+
+def test_an_angry_customer_is_never_offered_a_person_in_the_same_words_twice():
+    from kefu.complaint.wording import ANGER_OFFERS
+    said = [{"event": "bot", "text": line} for line in ANGER_OFFERS]
+    events = said + [{"event": "action", "name": "action_listen"}, {"event": "user", "text": "烦死了"},
+                     {"event": "action", "name": "complaint_form"}]
+    angry = {**ASKING_PHONE, "emotion_tone": "furious"}
+    messages, _ = run(ValidateComplaintForm(), make_tracker(angry, text="烦死了", intent="complain_other",
+                                                            events=events))
+    assert not any(m.get("text") in ANGER_OFFERS for m in messages)
+
+
 def ask(slots):
     """The validation coming back to the form after a digression: it asks the next question."""
     events = [{"event": "action", "name": "action_listen"}, {"event": "user", "text": "你好"},

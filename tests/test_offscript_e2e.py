@@ -115,6 +115,17 @@ def test_stalling_at_the_phone_question_offers_then_hands_over(servers, kefu_env
     assert_no_question_said_three_times(replies)
 
 
+def test_anger_at_the_phone_question_is_answered_before_the_question(servers):
+    sender, replies, tracker = talk(servers, "angry-wait", [
+        "买的鞋子开胶了", "没了", "KF20261101", "我去你们的，说了半天还没人管"])
+    last = replies[-1]
+    assert tracker["slots"]["emotion_tone"] in ("angry", "furious"), tracker["latest_message"].get("emotion")
+    assert any(b.get("payload") == "/request_human" for reply in last for b in reply.get("buttons") or []), \
+        texts([last])
+    assert "手机号" in (last[-1].get("text") or ""), texts([last])  # and the question comes again
+    assert tracker["active_loop"]["name"] == "complaint_form"
+
+
 def test_off_topic_again_and_again_reaches_a_person(servers, kefu_env):
     sender, replies, tracker = talk(servers, "offtopic", ["今天天气怎么样", "给我讲个笑话", "推荐一部好看的电影吧"])
     case = handed_over(kefu_env, tracker, sender)

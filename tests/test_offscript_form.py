@@ -1,6 +1,6 @@
 """Off the happy path, one message at a time (kefu.complaint.form): stalls, risks,
 repeat complaints, facts given early, ratings in words."""
-from kefu.complaint.form import Message, handle_message
+from kefu.complaint.form import Message, handle_message, person_offer
 from tests.test_complaint_form import CONFIRMED, FakeRecords, run
 
 ASKING_PHONE = {"account_complete": True, "complaint_category": "delivery", "order_id": "KF20261101",
@@ -83,3 +83,10 @@ def test_a_callback_asks_for_the_phone_first():
     assert slots.get("chosen_remedy") is None and outcome.replies[0][0] is None
     slots, outcome = run(slots, "13912345678")
     assert slots["chosen_remedy"] == "callback" and slots["contact_phone"] == "13912345678"
+
+
+def test_a_person_is_offered_after_two_idle_answers_or_after_one_said_in_anger():
+    assert person_offer({"unclear_count": 0, "emotion_tone": "furious"}) is None  # the answer helped
+    assert person_offer({"unclear_count": 1, "emotion_tone": "neutral"}) is None
+    assert person_offer({"unclear_count": 1, "emotion_tone": "angry"}) == "angry"
+    assert person_offer({"unclear_count": 2, "emotion_tone": "angry"}) == "stalled"

@@ -27,6 +27,7 @@ FIXABLE_FACTS = {"order_id": ("订单", "单号"), "incident_time": ("时间", "
 # one more and a person takes over ("stalled at <step>").
 STALL_OFFER_AT = 2
 STALL_HANDOVER_AT = 3
+ANGRY_TONES = ("angry", "furious")  # kefu.emotion.tracking.tone_of
 # Slots that only count or remember; setting them alone is no progress.
 BOOKKEEPING = {"unclear_count", "repeat_complaint", "claimed_amount", "question_counts",
                "previous_ticket_id"}
@@ -111,6 +112,18 @@ def _count_progress(slots, out) -> None:
     out.set(unclear_count=count)
     if count >= STALL_HANDOVER_AT:
         out.set(handoff_reason="stalled", stalled_step=stalled_step(slots))
+
+
+def person_offer(slots: Dict[str, Any]) -> Optional[str]:
+    """Why the next question comes with a person offered, or None: "stalled" after two
+    answers that did not help, "angry" after one that did not help and was said in anger
+    (the share step's angry or furious tone), which must not meet a bare question."""
+    count = slots.get("unclear_count") or 0
+    if count >= STALL_OFFER_AT:
+        return "stalled"
+    if count >= 1 and slots.get("emotion_tone") in ANGRY_TONES:
+        return "angry"
+    return None
 
 
 def stalled_step(slots: Dict[str, Any]) -> str:

@@ -92,6 +92,14 @@ STALL_OFFERS = (
     "看来这一步我没能帮上您。需要的话，我请人工客服来跟您沟通，点“转人工”就行；也可以接着跟我说。",
     "这样来回问，耽误您的时间了。需要的话我请人工客服来处理，点“转人工”；想继续的话直接回复我。",
 )
+# an answer that did not help, said in anger ("说了半天还没人管"): the anger is answered
+# first and a person offered, before the question comes again
+ANGER_OFFERS = (
+    "让您说了这么半天还没办成，是我们让您受气了，真的很抱歉。想直接找人工客服的话，点“转人工”就行；"
+    "愿意继续的话，我接着帮您办。",
+    "您有火气我完全理解，这么来回问确实耽误您的时间了，很抱歉。需要人工客服就点“转人工”，"
+    "也可以接着跟我说。",
+)
 OFF_TOPIC = (
     "这个问题我暂时帮不上忙，我主要负责订单、配送、商品质量、服务和费用方面的问题。",
     "这个问题超出了我能处理的范围。如果您遇到了订单或售后的问题，跟我说说，我来处理。",
@@ -192,7 +200,7 @@ def all_texts() -> List[str]:
     for group in (SHARE_FEELING, SHARE_APOLOGY, REASK):
         for lines in group.values():
             texts.extend(lines)
-    for lines in (REPEAT_APOLOGY, STALL_OFFERS, OFF_TOPIC, SARCASM_ACK, REMEDY_PROMPTS):
+    for lines in (REPEAT_APOLOGY, STALL_OFFERS, ANGER_OFFERS, OFF_TOPIC, SARCASM_ACK, REMEDY_PROMPTS):
         texts.extend(lines)
     texts.extend((OFF_TOPIC_OFFER, ORDER_FIRST, CALLBACK_PHONE,
                   CALLBACK_PHONE_NOTED.format(phone="138****0001", ticket_id="T2026120600001"), WAITING_RAISED))
