@@ -183,6 +183,17 @@ class PrivateCluster:
         os.kill(pid, signal.SIGKILL)
         return pid
 
+    def cpu_parts(self) -> Dict[str, List[int]]:
+        """The process trees whose CPU time the benchmark reports (bench/cpu_use.py)."""
+        postmaster = self.postgres.data / "postmaster.pid"
+        return {"rasa": [self.pid("rasa:rasa_0"), self.pid("rasa:rasa_1")],
+                "actions": [self.pid("actions:actions_0"), self.pid("actions:actions_1")],
+                "postgres": [int(postmaster.read_text().split()[0])] if postmaster.exists() else [],
+                "redis": [self.redis.process.pid] if self.redis.process else [],
+                "haproxy": [self.pid("haproxy")],
+                "desk_webchat": [self.pid("desk"), self.pid("webchat")],
+                "customers": [os.getpid()]}
+
     def healthy(self, process: str) -> bool:
         urls = {"rasa:rasa_0": f"http://127.0.0.1:{self.ports['KEFU_RASA1_PORT']}/",
                 "rasa:rasa_1": f"http://127.0.0.1:{self.ports['KEFU_RASA2_PORT']}/",
