@@ -145,6 +145,33 @@ async def _conversations_go_on(cluster, customers) -> dict:
             "outcomes": sorted({r.outcome for r in results})}
 
 
+def _chat_requests_per_replica(cluster) -> dict:
+    """HAProxy's count of requests sent to each replica by the customer-message backend."""
+    import csv
+    import io
+    import urllib.request
+    with urllib.request.urlopen(f"http://127.0.0.1:{cluster.ports['KEFU_STATS_PORT']}/;csv", timeout=10) as page:
+        rows = csv.DictReader(io.StringIO(page.read().decode().lstrip("# ")))
+        return {row["svname"]: int(row["stot"]) for row in rows
+                if row["pxname"] == "rasa_chat" and row["svname"] in ("rasa1", "rasa2")}
+
+
+def test_a_conversation_stays_on_one_replica_and_conversations_use_both(cluster):
+    """Before the faults, with both replicas up: every turn of one conversation reaches the
+    same replica (its tracker is then in that replica's memory), and many conversations
+    are spread over both."""
+    senders = [f"sticky-{n}" for n in range(12)]
+    for sender in senders:
+        before = _chat_requests_per_replica(cluster)
+        for text in ("你好", "快递一周了还没到", "没了"):
+            assert _answered(cluster.url, sender, text)
+        after = _chat_requests_per_replica(cluster)
+        grew = sorted(after[name] - before[name] for name in after)
+        assert grew == [0, 3], (sender, before, after)
+    served = _chat_requests_per_replica(cluster)
+    assert min(served.values()) >= 3, served  # both replicas took whole conversations
+
+
 def test_faults_under_load_lose_nothing_and_everyone_is_answered(cluster):
     from cluster_harness import ANSWER_BUDGET, Customers, storage_report
 
