@@ -23,3 +23,10 @@ def test_the_input_matrix_is_left_alone():
     counts = scipy.sparse.csr_matrix(np.array([[1.0, 2.0], [0.0, 3.0]]))
     scale_columns(counts, np.array([10.0, 100.0]))
     assert counts.toarray().tolist() == [[1.0, 2.0], [0.0, 3.0]]
+
+
+def test_l2_rows_leaves_its_input_alone_and_keeps_all_zero_and_single_rows():
+    counts = scipy.sparse.csr_matrix(np.array([[0.0, 0.0, 0.0], [3.0, 0.0, 4.0], [0.0, 2.0, 0.0]]))
+    got = l2_rows(counts)
+    assert got.toarray().tolist() == [[0.0, 0.0, 0.0], [0.6, 0.0, 0.8], [0.0, 1.0, 0.0]]
+    assert counts.toarray().tolist() == [[0.0, 0.0, 0.0], [3.0, 0.0, 4.0], [0.0, 2.0, 0.0]]
