@@ -42,6 +42,7 @@ ANSWER_BUDGET = 5.0  # seconds: a reply or the apology, within this
 # The balancer's Chinese "请稍后再试" (deploy/busy.json) keeps the status it stands in
 # for: 502/503 when no replica can take the message, 504 past 4.5 s.
 BUSY_STATUSES = (502, 503, 504)
+RETRY_AFTER = 2.0  # seconds, the Retry-After that comes with it (deploy/haproxy.cfg)
 
 
 def _run(cmd: List[str], **kwargs) -> subprocess.CompletedProcess:
@@ -282,7 +283,9 @@ class Customers:
                 text = _resolve(message, replies)
                 while True:
                     record = await self.say(session, sender, text)
-                    await asyncio.sleep(self.think * self.random.uniform(0.7, 1.3))
+                    # told "请稍后再试", a customer waits as the balancer's Retry-After asks
+                    pause = RETRY_AFTER if record.outcome == "apology" else self.think
+                    await asyncio.sleep(max(pause, self.think) * self.random.uniform(0.7, 1.3))
                     if record.outcome != "apology" or time.monotonic() >= deadline:
                         break
                 replies = record.replies

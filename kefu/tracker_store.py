@@ -24,6 +24,11 @@ the database is unreachable is tried again for up to `retry_seconds` (default 4:
 message then waits instead of failing). A write is one transaction, so trying it again
 never stores an event twice.
 
+With a database server (PostgreSQL), the two round trips of a turn (the check before a
+cached tracker is handed out, the write) run in a worker thread: the server's event loop
+serves other conversations while one waits for the database, and the conversation's lock
+keeps its own turns in order. SQLite is a file on this machine and stays on the loop.
+
 Configured in endpoints.yml: `type: kefu.tracker_store.CachingSQLTrackerStore`, with the
 SQL store's own keys and `cache_size` (conversations kept, least recently used dropped).
 """
@@ -80,6 +85,7 @@ class CachingSQLTrackerStore(SQLTrackerStore):
             # A server's connections die when it restarts: check each before use.
             self.engine = sa.create_engine(self.engine.url, pool_pre_ping=True)
             self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+        self._off_loop = self.engine.dialect.name != "sqlite"
         self.retry_seconds = float(retry_seconds)
         self.cache_size = max(0, int(cache_size))
         self._kept: "OrderedDict[Text, _Kept]" = OrderedDict()  # between turns
@@ -114,7 +120,7 @@ class CachingSQLTrackerStore(SQLTrackerStore):
 
     async def _retrieve_once(self, sender_id: Text) -> Optional[DialogueStateTracker]:
         kept = self._kept.pop(sender_id, None)
-        if kept is not None and kept.last_id == self._last_event_id(sender_id):
+        if kept is not None and kept.last_id == await self._database(self._last_event_id, sender_id):
             self.hits += 1
             self._lend(sender_id, kept)
             return kept.tracker
@@ -134,10 +140,8 @@ class CachingSQLTrackerStore(SQLTrackerStore):
             with self.session_scope() as session:
                 stored = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).count()
         new_events = list(itertools.islice(tracker.events, stored, None))
-        with self.engine.begin() as connection:
-            if new_events:
-                connection.execute(self._insert_events, [self._row(sender_id, event) for event in new_events])
-            last_id = connection.execute(self._last_id_query, {"sender_id": sender_id}).scalar()
+        rows = [self._row(sender_id, event) for event in new_events]
+        last_id = await self._database(self._write, sender_id, rows)
         kept = _Kept(tracker, stored + len(new_events), last_id)
         if not ours and stored == 0:
             # A new conversation: its creator goes on with this tracker and saves it again.
@@ -176,6 +180,19 @@ class CachingSQLTrackerStore(SQLTrackerStore):
             "action_name": data.get("name"),
             "data": json.dumps(data),
         }
+
+    async def _database(self, call, *args):
+        """``call(*args)``: in a worker thread for a database server, here for SQLite."""
+        if self._off_loop:
+            return await asyncio.get_running_loop().run_in_executor(None, call, *args)
+        return call(*args)
+
+    def _write(self, sender_id: Text, rows) -> Optional[int]:
+        """One transaction: the new events' rows, then the id of the conversation's last event."""
+        with self.engine.begin() as connection:
+            if rows:
+                connection.execute(self._insert_events, rows)
+            return connection.execute(self._last_id_query, {"sender_id": sender_id}).scalar()
 
     def _last_event_id(self, sender_id: Text) -> Optional[int]:
         with self.engine.connect() as connection:

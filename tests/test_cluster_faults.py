@@ -145,21 +145,29 @@ async def _conversations_go_on(cluster, customers) -> dict:
             "outcomes": sorted({r.outcome for r in results})}
 
 
-def _chat_requests_per_replica(cluster) -> dict:
-    """HAProxy's count of requests sent to each replica by the customer-message backend."""
+def _chat_replicas(cluster) -> dict:
+    """HAProxy's statistics of the customer-message backend's replicas, by name."""
     import csv
     import io
     import urllib.request
     with urllib.request.urlopen(f"http://127.0.0.1:{cluster.ports['KEFU_STATS_PORT']}/;csv", timeout=10) as page:
         rows = csv.DictReader(io.StringIO(page.read().decode().lstrip("# ")))
-        return {row["svname"]: int(row["stot"]) for row in rows
+        return {row["svname"]: row for row in rows
                 if row["pxname"] == "rasa_chat" and row["svname"] in ("rasa1", "rasa2")}
+
+
+def _chat_requests_per_replica(cluster) -> dict:
+    return {name: int(row["stot"]) for name, row in _chat_replicas(cluster).items()}
 
 
 def test_a_conversation_stays_on_one_replica_and_conversations_use_both(cluster):
     """Before the faults, with both replicas up: every turn of one conversation reaches the
     same replica (its tracker is then in that replica's memory), and many conversations
     are spread over both."""
+    # The balancer counts a replica in after two good checks: until both are in, every
+    # conversation goes to the one that is, and moves when the other joins.
+    assert asyncio.run(_until(lambda: all(row["status"] == "UP" for row in _chat_replicas(cluster).values()),
+                              60)) < 60, _chat_replicas(cluster)
     senders = [f"sticky-{n}" for n in range(12)]
     for sender in senders:
         before = _chat_requests_per_replica(cluster)

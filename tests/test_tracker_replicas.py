@@ -60,3 +60,26 @@ def test_two_replicas_on_one_database_store_each_event_once(kind, tmp_path):
         assert len(bots) == len(said[sender])
         assert tracker.get_slot("complaint_step") == said[sender][-1][1:-1]
     assert all(store.hits > 0 and store.misses > 0 for store in replicas)  # the cache was used, and refused
+
+
+def test_conversations_at_the_same_time_on_postgresql_are_each_stored_once(tmp_path):
+    """On a database server the store's round trips run in worker threads while the event
+    loop goes on with other conversations: 12 conversations of 5 turns, all at once (each
+    one's own turns in order, as its lock keeps them), come back exactly as they were said."""
+    config = settings("postgresql", tmp_path)
+    store, truth = CachingSQLTrackerStore(DOMAIN, **config), SQLTrackerStore(DOMAIN, **config)
+    assert store._off_loop
+    senders = [f"together-{uuid.uuid4().hex[:10]}" for _ in range(12)]
+
+    async def conversation(sender):
+        for number in range(5):
+            await turn(store, sender, f"{sender}第{number}句", str(number))
+
+    async def main():
+        await asyncio.gather(*(conversation(sender) for sender in senders))
+        return {sender: await truth.retrieve(sender) for sender in senders}
+
+    for sender, tracker in asyncio.run(main()).items():
+        assert [e.text for e in tracker.events if e.type_name == "user"] == [f"{sender}第{n}句" for n in range(5)]
+        assert tracker.get_slot("complaint_step") == "4"
+    assert store.hits >= 12 * 3  # after its first two turns, each conversation came from memory
