@@ -12,6 +12,7 @@ from kefu.complaint import facts, policy, wording
 from kefu.complaint.rating import is_low, parse_rating
 from kefu.complaint.risk import CATEGORY_OF, INTENT_KINDS, is_repeat, risk_of
 from kefu.complaint.steps import STEP_OF_SLOT, required_slots
+from kefu.emotion.tracking import ANGRY_TONES
 
 # Intents that step out of the form; the form resumes after rules answer them.
 DIGRESSIONS = {"greet", "goodbye", "thank", "praise", "out_of_scope", "ask_progress",
@@ -27,7 +28,6 @@ FIXABLE_FACTS = {"order_id": ("订单", "单号"), "incident_time": ("时间", "
 # one more and a person takes over ("stalled at <step>").
 STALL_OFFER_AT = 2
 STALL_HANDOVER_AT = 3
-ANGRY_TONES = ("angry", "furious")  # kefu.emotion.tracking.tone_of
 # Slots that only count or remember; setting them alone is no progress.
 BOOKKEEPING = {"unclear_count", "repeat_complaint", "claimed_amount", "question_counts",
                "previous_ticket_id"}

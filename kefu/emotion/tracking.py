@@ -10,6 +10,7 @@ from kefu.emotion.trend import assess_trend
 
 HISTORY_TURNS = 10
 FURIOUS = 0.7  # anger this strong gets the strongest words of the Share step
+ANGRY_TONES = ("angry", "furious")  # what tone_of gives for anger
 
 
 def tone_of(label: str, intensity: float) -> str:
