@@ -135,14 +135,15 @@ def ask_next(dispatcher: CollectingDispatcher, tracker: Tracker, slots: Dict[str
 
 
 def person_offer_text(tracker: Tracker, slots: Dict[str, Any]) -> Optional[str]:
-    """The words that offer a person before the question, or None. An angry customer
-    is offered a person at most twice, never in the same words."""
+    """The words that offer a person before the question, or None. Anger is answered in
+    words not said yet in this conversation (two lines: at most twice); when they are
+    used up, a stalled customer still gets the stall offer."""
     said = tracking.bot_texts(tracker)
-    kind = form.person_offer(slots)
-    if kind == "stalled":
-        return wording.pick(wording.STALL_OFFERS, said)
-    if kind == "angry":
-        return wording.fresh(wording.ANGER_OFFERS, said)
+    for reason in form.person_offer(slots):
+        if reason == "angry" and wording.fresh(wording.ANGER_OFFERS, said):
+            return wording.fresh(wording.ANGER_OFFERS, said)
+        if reason == "stalled":
+            return wording.pick(wording.STALL_OFFERS, said)
     return None
 
 

@@ -106,6 +106,19 @@ def test_an_angry_customer_is_never_offered_a_person_in_the_same_words_twice():
     messages, _ = run(ValidateComplaintForm(), make_tracker(angry, text="烦死了", intent="complain_other",
                                                             events=events))
     assert not any(m.get("text") in ANGER_OFFERS for m in messages)
+    assert not any(m.get("buttons") for m in messages)  # one idle answer: no stall offer either
+
+
+def test_a_second_idle_answer_in_anger_gets_the_other_anger_line_not_the_stall_offer():
+    from kefu.complaint.wording import ANGER_OFFERS, STALL_OFFERS
+    events = [{"event": "bot", "text": ANGER_OFFERS[0]}, {"event": "action", "name": "action_listen"},
+              {"event": "user", "text": "到底有没有人管"}, {"event": "action", "name": "complaint_form"}]
+    angry = {**ASKING_PHONE, "emotion_tone": "angry", "unclear_count": 1}
+    messages, slots = run(ValidateComplaintForm(), make_tracker(angry, text="到底有没有人管", intent="complain_service",
+                                                                events=events))
+    assert slots["unclear_count"] == 2
+    offers = [m["text"] for m in messages if m.get("buttons")]
+    assert offers == [ANGER_OFFERS[1]] and not set(offers) & set(STALL_OFFERS)
 
 
 def ask(slots):

@@ -86,7 +86,8 @@ def test_a_callback_asks_for_the_phone_first():
 
 
 def test_a_person_is_offered_after_two_idle_answers_or_after_one_said_in_anger():
-    assert person_offer({"unclear_count": 0, "emotion_tone": "furious"}) is None  # the answer helped
-    assert person_offer({"unclear_count": 1, "emotion_tone": "neutral"}) is None
-    assert person_offer({"unclear_count": 1, "emotion_tone": "angry"}) == "angry"
-    assert person_offer({"unclear_count": 2, "emotion_tone": "angry"}) == "stalled"
+    assert person_offer({"unclear_count": 0, "emotion_tone": "furious"}) == ()  # the answer helped
+    assert person_offer({"unclear_count": 1, "emotion_tone": "neutral"}) == ()
+    assert person_offer({"unclear_count": 1, "emotion_tone": "angry"}) == ("angry",)
+    assert person_offer({"unclear_count": 2, "emotion_tone": "neutral"}) == ("stalled",)
+    assert person_offer({"unclear_count": 2, "emotion_tone": "angry"}) == ("angry", "stalled")

@@ -6,7 +6,7 @@ replies (domain response names with their arguments); an empty outcome means the
 message was not for the form (a digression), and Rasa's rules answer it instead.
 """
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Protocol
+from typing import Any, Dict, List, Optional, Protocol, Tuple
 
 from kefu.complaint import facts, policy, wording
 from kefu.complaint.rating import is_low, parse_rating
@@ -114,16 +114,14 @@ def _count_progress(slots, out) -> None:
         out.set(handoff_reason="stalled", stalled_step=stalled_step(slots))
 
 
-def person_offer(slots: Dict[str, Any]) -> Optional[str]:
-    """Why the next question comes with a person offered, or None: "stalled" after two
-    answers that did not help, "angry" after one that did not help and was said in anger
-    (the share step's angry or furious tone), which must not meet a bare question."""
+def person_offer(slots: Dict[str, Any]) -> Tuple[str, ...]:
+    """Why the next question comes with a person offered, the most fitting reason first
+    (empty: no offer): "angry" after an answer that did not help and was said in anger
+    (the Share step's angry or furious tone), which must not meet a bare question;
+    "stalled" after two answers that did not help."""
     count = slots.get("unclear_count") or 0
-    if count >= STALL_OFFER_AT:
-        return "stalled"
-    if count >= 1 and slots.get("emotion_tone") in ANGRY_TONES:
-        return "angry"
-    return None
+    angry = count >= 1 and slots.get("emotion_tone") in ANGRY_TONES
+    return (("angry",) if angry else ()) + (("stalled",) if count >= STALL_OFFER_AT else ())
 
 
 def stalled_step(slots: Dict[str, Any]) -> str:
