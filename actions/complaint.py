@@ -140,10 +140,11 @@ def person_offer_text(tracker: Tracker, slots: Dict[str, Any]) -> Optional[str]:
     used up, a stalled customer still gets the stall offer."""
     said = tracking.bot_texts(tracker)
     for reason in form.person_offer(slots):
-        if reason == "angry" and wording.fresh(wording.ANGER_OFFERS, said):
-            return wording.fresh(wording.ANGER_OFFERS, said)
         if reason == "stalled":
             return wording.pick(wording.STALL_OFFERS, said)
+        line = wording.fresh(wording.ANGER_OFFERS, said)
+        if line:
+            return line
     return None
 
 

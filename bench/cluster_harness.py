@@ -284,8 +284,8 @@ class Customers:
                 while True:
                     record = await self.say(session, sender, text)
                     # told "请稍后再试", a customer waits as the balancer's Retry-After asks
-                    pause = RETRY_AFTER if record.outcome == "apology" else self.think
-                    await asyncio.sleep(max(pause, self.think) * self.random.uniform(0.7, 1.3))
+                    wait = max(self.think, RETRY_AFTER if record.outcome == "apology" else 0.0)
+                    await asyncio.sleep(wait * self.random.uniform(0.7, 1.3))
                     if record.outcome != "apology" or time.monotonic() >= deadline:
                         break
                 replies = record.replies

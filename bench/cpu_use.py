@@ -31,11 +31,15 @@ def _process_table() -> Dict[int, List[str]]:
     return table
 
 
-def tree_seconds(roots: Iterable[int], table: Dict[int, List[str]]) -> float:
-    """CPU seconds of the trees under ``roots``: utime, stime, cutime and cstime."""
+def children_of(table: Dict[int, List[str]]) -> Dict[int, List[int]]:
     children: Dict[int, List[int]] = {}
     for pid, fields in table.items():
         children.setdefault(int(fields[1]), []).append(pid)
+    return children
+
+
+def tree_seconds(roots: Iterable[int], table: Dict[int, List[str]], children: Dict[int, List[int]]) -> float:
+    """CPU seconds of the trees under ``roots``: utime, stime, cutime and cstime."""
     seen, todo, ticks = set(), [pid for pid in roots if pid in table], 0
     while todo:
         pid = todo.pop()
@@ -61,7 +65,8 @@ class CpuMeter:
 
     def read(self) -> Dict[str, float]:
         table = _process_table()
-        seconds = {name: tree_seconds(pids, table) for name, pids in self.parts.items()}
+        children = children_of(table)
+        seconds = {name: tree_seconds(pids, table, children) for name, pids in self.parts.items()}
         seconds["machine"] = machine_busy_seconds()
         return seconds
 

@@ -81,11 +81,11 @@ class CachingSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, cache_size: int = DEFAULT_CACHE_SIZE,
                  retry_seconds: float = DEFAULT_RETRY_SECONDS, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if self.engine.dialect.name != "sqlite":
+        self._off_loop = self.engine.dialect.name != "sqlite"  # a database server
+        if self._off_loop:
             # A server's connections die when it restarts: check each before use.
             self.engine = sa.create_engine(self.engine.url, pool_pre_ping=True)
             self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
-        self._off_loop = self.engine.dialect.name != "sqlite"
         self.retry_seconds = float(retry_seconds)
         self.cache_size = max(0, int(cache_size))
         self._kept: "OrderedDict[Text, _Kept]" = OrderedDict()  # between turns
